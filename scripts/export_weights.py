@@ -1,0 +1,29 @@
+"""Copy a trained checkpoint's model weights + config into the package and print its sha256.
+
+    python scripts/export_weights.py runs/atnet/best.pt talkface/assets/atnet_grid.pt
+
+Paste the printed sha256 into talkface/registry.py. Only inference state is kept (no optimizer), stored as float16,
+with the training config and validation metrics for the model card.
+"""
+
+import argparse
+import hashlib
+import io
+
+import torch
+
+parser = argparse.ArgumentParser()
+parser.add_argument("checkpoint")
+parser.add_argument("output")
+args = parser.parse_args()
+
+state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+keep = {k: state[k] for k in ("version", "config", "model", "epoch", "metrics", "train_config") if k in state}
+# float16 halves the file; the pipeline computes in float32 (max error ~1e-3 relative)
+keep["model"] = {k: v.half() if v.is_floating_point() else v for k, v in keep["model"].items()}
+buffer = io.BytesIO()
+torch.save(keep, buffer)
+data = buffer.getvalue()
+with open(args.output, "wb") as f:
+    f.write(data)
+print(f"{args.output}: {len(data) / 1e6:.2f} MB, epoch {keep.get('epoch')}, sha256 {hashlib.sha256(data).hexdigest()}")

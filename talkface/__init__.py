@@ -1,0 +1,59 @@
+"""talkface: one face photo + one speech recording -> a talking-head video.
+
+    import talkface
+    video = talkface.generate("me.jpg", "hello.m4a")
+    video.save("out.mp4")
+
+Heavy dependencies (torch, dlib, PyAV) load on first use, so `import talkface` stays light.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from talkface.pipelines.two_stage import TwoStagePipeline
+    from talkface.types import Video
+
+_PIPELINES: dict = {}
+
+
+def available_models() -> list[str]:
+    """Names of the models shipped inside the package."""
+    from talkface.registry import available_models as names
+
+    return names()
+
+
+def load_pipeline(model: str | None = None) -> TwoStagePipeline:
+    """The inference pipeline of a shipped model (default: the best measured) or a checkpoint path."""
+    from talkface.pipelines.two_stage import TwoStagePipeline
+    from talkface.registry import DEFAULT_MODEL
+
+    model = model or DEFAULT_MODEL
+    if model not in _PIPELINES:
+        _PIPELINES[model] = TwoStagePipeline.from_pretrained(model)
+    return _PIPELINES[model]
+
+
+def generate(image, audio, *, model: str | None = None, **options) -> Video:
+    """Animate the face in `image` with the speech in `audio`.
+
+    Args:
+        image: photo path (JPEG/PNG/WebP/BMP, ...) or (H, W, 3) uint8 RGB array.
+        audio: path of any audio file or video with sound, or (N,) float32 mono at 16 kHz.
+        model: a name from available_models() or a checkpoint path; None = the default.
+        **options: fields of GenerateOptions: fps, seed, face, blink_rate, crop_size.
+    Returns:
+        Video: frames at the photo's resolution (rendered on demand) with the audio; .save(path).
+    """
+    return load_pipeline(model)(image, audio, **options)
+
+
+def sample_paths() -> tuple[str, str]:
+    """Paths of the bundled sample face photo and speech recording."""
+    assets = resources.files("talkface.assets")
+    return str(assets.joinpath("sample_face.jpg")), str(assets.joinpath("sample_speech.wav"))

@@ -1,0 +1,3 @@
+from talkface.cli import main
+
+raise SystemExit(main())

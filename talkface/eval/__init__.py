@@ -1,0 +1,1 @@
+"""Evaluation metrics (definitions in ../shared/docs/metrics.md) and the GRID protocol."""

@@ -1,0 +1,1 @@
+"""Face geometry: detection, 68-point landmarks, alignment to the mean face, crop and paste-back."""

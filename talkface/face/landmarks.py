@@ -1,0 +1,60 @@
+"""68-point facial landmarks (iBUG 300-W layout) with dlib's shape predictor.
+
+Index ranges: jaw 0-16, brows 17-26, nose 27-35, eyes 36-41 (right) and 42-47 (left),
+outer lips 48-59, inner lips 60-67.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from talkface.face.backend import _dlib, shape_predictor
+from talkface.face.detect import FaceBox
+
+JAW = np.arange(0, 17)
+BROWS = np.arange(17, 27)
+NOSE = np.arange(27, 36)
+RIGHT_EYE = np.arange(36, 42)
+LEFT_EYE = np.arange(42, 48)
+OUTER_LIPS = np.arange(48, 60)
+INNER_LIPS = np.arange(60, 68)
+MOUTH = np.arange(48, 68)
+# Points that do not move when the mouth opens: used to align faces rigidly (as ATVGnet, 27-47)
+STABLE = np.arange(27, 48)
+
+
+def detect_landmarks(image: np.ndarray, box: FaceBox) -> np.ndarray:
+    """(68, 2) float32 landmark (x, y) pixel coordinates of the face in `box`."""
+    rect = _dlib().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    shape = shape_predictor()(image, rect)
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+def box_from_landmarks(landmarks: np.ndarray) -> FaceBox:
+    """A detector-like box around landmarks, for tracking a face from frame to frame."""
+    left, top = landmarks.min(0)
+    right, bottom = landmarks.max(0)
+    # dlib boxes span brows to chin; landmarks sit inside, so pad the top a little
+    height = bottom - top
+    return FaceBox(float(left), float(top - 0.1 * height), float(right), float(bottom), 0.0)
+
+
+def inner_lip_opening(landmarks: np.ndarray) -> np.ndarray:
+    """Mean vertical gap between inner upper lip (61-63) and lower lip (67-65), (...,) pixels."""
+    upper = landmarks[..., [61, 62, 63], 1]
+    lower = landmarks[..., [67, 66, 65], 1]
+    return (lower - upper).mean(-1)
+
+
+def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
+    """Mean eye aspect ratio of both eyes (Soukupova & Cech 2016, with the factor 2), (...,)."""
+
+    def ear(eye: np.ndarray) -> np.ndarray:
+        p = landmarks[..., eye, :]
+        vertical = np.linalg.norm(p[..., 1, :] - p[..., 5, :], axis=-1) + np.linalg.norm(
+            p[..., 2, :] - p[..., 4, :], axis=-1
+        )
+        horizontal = np.linalg.norm(p[..., 0, :] - p[..., 3, :], axis=-1)
+        return vertical / (2.0 * horizontal)
+
+    return 0.5 * (ear(RIGHT_EYE) + ear(LEFT_EYE))

@@ -1,0 +1,1 @@
+"""Audio features (MFCC) and the single home of audio <-> video timing math."""

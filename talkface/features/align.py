@@ -1,0 +1,63 @@
+"""All audio <-> feature <-> video timing math lives here, and only here.
+
+A video frame i covers [i / fps, (i + 1) / fps) seconds; its audio context is centred on the
+middle of that interval. Audio features come at FEATURE_RATE frames per second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLE_RATE = 16000  # Hz, the rate every model sees
+HOP_LENGTH = 160  # samples between feature frames: 10 ms
+WIN_LENGTH = 400  # samples per STFT window: 25 ms
+FEATURE_RATE = SAMPLE_RATE // HOP_LENGTH  # 100 feature frames per second
+DEFAULT_FPS = 25.0
+CONTEXT_FRAMES = 28  # feature frames per video frame window: 280 ms (ATVGnet, paper 004 sec. 4)
+
+
+def n_video_frames(n_samples: int, fps: float, sample_rate: int = SAMPLE_RATE) -> int:
+    """Number of video frames for `n_samples` of audio: round(duration x fps), halves up, >= 1."""
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    return max(1, int(np.floor(n_samples / sample_rate * fps + 0.5)))
+
+
+def n_feature_frames(n_samples: int) -> int:
+    """Feature frames the STFT yields for `n_samples` (centred frames, one per hop)."""
+    return n_samples // HOP_LENGTH + 1
+
+
+def frame_centres(n_frames: int, fps: float) -> np.ndarray:
+    """(n_frames,) float64 centre times in seconds of video frames 0..n_frames-1."""
+    return (np.arange(n_frames) + 0.5) / fps
+
+
+def feature_windows(
+    features: np.ndarray, n_frames: int, fps: float, context: int = CONTEXT_FRAMES
+) -> np.ndarray:
+    """Cut a feature window of `context` frames centred on each video frame.
+
+    Args:
+        features: (T_feat, D) features at FEATURE_RATE.
+        n_frames: number of video frames.
+        fps: video frame rate.
+        context: window length in feature frames.
+    Returns:
+        (n_frames, context, D) windows; frames past either end repeat the edge frame, which
+        continues the silence that surrounds speech.
+    """
+    centre = np.round(frame_centres(n_frames, fps) * FEATURE_RATE).astype(np.int64)
+    offsets = np.arange(context) - context // 2
+    index = np.clip(centre[:, None] + offsets[None, :], 0, len(features) - 1)
+    return features[index]
+
+
+def frame_to_feature_index(frame: np.ndarray | int, fps: float) -> np.ndarray:
+    """Feature frame nearest to the centre of video frame(s) `frame`."""
+    return np.round((np.asarray(frame) + 0.5) / fps * FEATURE_RATE).astype(np.int64)
+
+
+def seconds_to_frame(seconds: np.ndarray | float, fps: float) -> np.ndarray:
+    """Index of the video frame containing time `seconds`."""
+    return np.floor(np.asarray(seconds) * fps + 1e-9).astype(np.int64)

@@ -1,0 +1,1 @@
+"""Media input/output: images, audio and video files (PyAV, in-process)."""

@@ -1,0 +1,1 @@
+"""nn.Module definitions only: no I/O, no losses, no device placement."""

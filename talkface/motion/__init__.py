@@ -1,0 +1,1 @@
+"""Motion: per-frame canonical landmark displacements and eyelid closure, retargeted to a face."""

@@ -1,0 +1,1 @@
+"""Inference: compose face, features, motion and rendering into one call per method."""

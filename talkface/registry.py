@@ -1,0 +1,28 @@
+"""The models talkface ships: public name -> weights file inside the package + its sha256."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    weights: str  # file name in talkface/assets
+    sha256: str
+    description: str
+
+
+MODELS: dict[str, ModelSpec] = {
+    "atnet-grid": ModelSpec(
+        name="atnet-grid",
+        weights="atnet_grid.pt",
+        sha256="92b351cecd8afa78474d136da42a01628a434d49f2e4821963d25bdd5c762d5b",
+        description="ATVGnet AT-net (MFCC + LSTM -> landmark PCA) trained on GRID s1; warp renderer",
+    ),
+}
+DEFAULT_MODEL = "atnet-grid"
+
+
+def available_models() -> list[str]:
+    return sorted(MODELS)

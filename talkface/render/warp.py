@@ -1,0 +1,154 @@
+"""Landmark-driven warp renderer: keeps identity by construction, works on any face.
+
+Each frame is the identity crop warped piecewise-affinely over a fixed Delaunay mesh (the 68
+landmarks plus anchors on the crop border) from the photo's landmarks to the frame's target
+landmarks. Where the target lips part, the mouth interior is synthesised (dark cavity, upper and
+lower teeth shaded towards the corners) instead of stretching lip texture across the gap. Blinks
+need nothing special: the motion stage lowers the upper-lid points and the lid skin follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from talkface.face.align import FaceCrop, mean_face
+from talkface.face.landmarks import INNER_LIPS, OUTER_LIPS, inner_lip_opening
+
+TEETH_RGB = np.array([232.0, 226.0, 212.0])
+
+
+def _border_anchors(size: int) -> np.ndarray:
+    s = size - 1
+    ticks = np.array([0.0, 0.25, 0.5, 0.75, 1.0]) * s
+    ring = [(t, 0.0) for t in ticks] + [(t, s) for t in ticks] + [(0.0, t) for t in ticks[1:-1]] + [
+        (s, t) for t in ticks[1:-1]
+    ]
+    return np.array(ring, np.float32)
+
+
+def mesh_triangles(size: int) -> np.ndarray:
+    """(K, 3) vertex indices of the fixed mesh over 68 landmarks + border anchors.
+
+    Triangulated once on the mean face with its lips held apart, so the mouth interior gets
+    its own triangles (all three corners on the inner lip) whatever the photo's mouth does.
+    """
+    import cv2
+
+    template = mean_face() * size
+    template = template.copy()
+    template[[65, 66, 67], 1] += 0.04 * size  # open the inner lips
+    template[[55, 56, 57, 58, 59], 1] += 0.04 * size
+    points = np.vstack([template, _border_anchors(size)])
+    subdiv = cv2.Subdiv2D((-1, -1, size + 2, size + 2))
+    for p in points:
+        subdiv.insert((float(p[0]), float(p[1])))
+    triangles = []
+    for t in subdiv.getTriangleList().reshape(-1, 3, 2):
+        idx = [int(np.argmin(np.abs(points - v).sum(1))) for v in t]
+        if len(set(idx)) == 3:
+            triangles.append(idx)
+    return np.array(triangles, np.int32)
+
+
+class WarpRenderer:
+    """Render frames of one identity crop from target landmarks (crop pixels)."""
+
+    def __init__(self, crop: FaceCrop):
+        self.crop = crop
+        size = crop.size
+        self.anchors = _border_anchors(size)
+        self.triangles = mesh_triangles(size)
+        self.source = np.vstack([crop.landmarks, self.anchors]).astype(np.float64)
+        ys, xs = np.mgrid[0:size, 0:size]
+        self.grid = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float32)
+        self.image = crop.image
+        self.lip_rgb, self.skin_rgb = self._sample_colours()
+
+    def _sample_colours(self) -> tuple[np.ndarray, np.ndarray]:
+        import cv2
+
+        lm = self.crop.landmarks
+        size = self.crop.size
+        lips = np.zeros((size, size), np.uint8)
+        cv2.fillPoly(lips, [np.round(lm[OUTER_LIPS]).astype(np.int32)], 1)
+        cv2.fillPoly(lips, [np.round(lm[INNER_LIPS]).astype(np.int32)], 0)
+        # cheeks: below the eyes, beside the nose
+        skin = np.zeros((size, size), np.uint8)
+        cv2.fillConvexPoly(skin, np.round(lm[[1, 2, 3, 31, 39]]).astype(np.int32), 1)
+        cv2.fillConvexPoly(skin, np.round(lm[[15, 14, 13, 35, 42]]).astype(np.int32), 1)
+
+        def median(mask: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+            pixels = self.image[mask.astype(bool)]
+            return np.median(pixels, 0).astype(np.float64) if len(pixels) > 8 else fallback
+
+        skin_rgb = median(skin, np.array([180.0, 140.0, 120.0]))
+        return median(lips, skin_rgb * [0.8, 0.55, 0.55]), skin_rgb
+
+    def __call__(self, landmarks: np.ndarray) -> np.ndarray:
+        """(S, S, 3) uint8 frame whose face has the given (68, 2) crop-pixel landmarks."""
+        frame = self.warp(landmarks)
+        return self.paint_mouth(frame, landmarks)
+
+    def warp(self, landmarks: np.ndarray) -> np.ndarray:
+        import cv2
+
+        size = self.crop.size
+        target = np.vstack([landmarks, self.anchors]).astype(np.float64)
+        dst = target[self.triangles]  # (K, 3, 2)
+        src = self.source[self.triangles]
+        # per-triangle affine A_k with [x, y, 1] @ A_k = source position of target pixel (x, y)
+        homog = np.concatenate([dst, np.ones((len(dst), 3, 1))], axis=2)  # (K, 3, 3)
+        ok = np.abs(np.linalg.det(homog)) > 1e-6
+        affines = np.zeros((len(dst) + 1, 3, 2), np.float32)
+        affines[0] = [[1, 0], [0, 1], [0, 0]]  # id 0: pixels no triangle covers stay put
+        affines[1:][ok] = np.linalg.solve(homog[ok], src[ok]).astype(np.float32)
+        index = np.zeros((size, size), np.uint8 if len(dst) < 255 else np.uint16)
+        for k in np.flatnonzero(ok):
+            cv2.fillConvexPoly(index, np.round(dst[k] * 16).astype(np.int32), int(k + 1), cv2.LINE_8, shift=4)
+        chosen = affines[index.reshape(-1)]  # (P, 3, 2)
+        maps = np.einsum("pi,pij->pj", self.grid, chosen).reshape(size, size, 2)
+        return cv2.remap(self.image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def paint_mouth(self, frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """Fill the gap between parted inner lips with a shaded cavity and teeth."""
+        import cv2
+
+        opening = float(inner_lip_opening(landmarks))
+        if opening < 0.6:
+            return frame
+        inner = landmarks[INNER_LIPS].astype(np.float64)
+        x0, y0 = np.floor(inner.min(0)).astype(int) - 2
+        x1, y1 = np.ceil(inner.max(0)).astype(int) + 3
+        size = frame.shape[0]
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, size), min(y1, size)
+        if x1 <= x0 or y1 <= y0:
+            return frame
+        # soft polygon mask at 1/16 px precision
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        poly = np.round((inner - [x0, y0]) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [poly], 1.0, cv2.LINE_AA, shift=4)
+        mask = cv2.GaussianBlur(mask, (0, 0), 0.7)
+
+        width = np.linalg.norm(landmarks[64] - landmarks[60])
+        xs = np.arange(x0, x1) + 0.5
+        ys = (np.arange(y0, y1) + 0.5)[:, None]
+        upper = np.interp(xs, inner[[0, 1, 2, 3, 4], 0], inner[[0, 1, 2, 3, 4], 1])
+        lower = np.interp(xs, inner[[0, 7, 6, 5, 4], 0], inner[[0, 7, 6, 5, 4], 1])
+        gap = np.maximum(lower - upper, 1e-3)
+        depth = np.clip((ys - upper) / gap, 0, 1)  # 0 at upper lip, 1 at lower lip
+        # teeth fade towards the corners, where the cheeks shade the mouth
+        across = np.clip(np.abs(xs - (inner[0, 0] + inner[4, 0]) / 2) / max(width / 2, 1e-3), 0, 1)
+        corner_shade = np.cos(across * np.pi / 2) ** 0.7
+        upper_teeth = np.clip(ys - upper, 0, None) < np.minimum(0.5 * gap, 0.11 * width)
+        lower_teeth = (np.clip(lower - ys, 0, None) < np.minimum(0.25 * gap, 0.06 * width)) & (
+            opening > 0.12 * width
+        )
+        brightness = min(1.1, max(0.45, self.skin_rgb.mean() / 165.0))
+        cavity = self.lip_rgb * 0.22 * (1.0 - 0.4 * np.sin(depth * np.pi))[..., None]
+        teeth = TEETH_RGB * brightness * (0.55 + 0.45 * corner_shade)[None, :, None]
+        teeth_alpha = (upper_teeth * 0.95 + lower_teeth * 0.8) * corner_shade[None, :]
+        interior = cavity + teeth_alpha[..., None] * (teeth - cavity)
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        out = frame.copy()
+        out[y0:y1, x0:x1] = np.clip(region + mask[..., None] * (interior - region), 0, 255).astype(np.uint8)
+        return out

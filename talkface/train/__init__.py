@@ -1,0 +1,1 @@
+"""Training recipes: losses, loops, checkpoints. Inference never imports this package."""

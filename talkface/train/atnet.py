@@ -1,0 +1,223 @@
+"""Train the AT-net (audio -> canonical landmark motion) on preprocessed GRID clips.
+
+    talkface preprocess ../shared/data/grid cache/grid --layout grid --jobs 2
+    talkface train atnet --cache cache/grid --out runs/atnet
+
+Loss (Sinha et al. eq. 2-4 on ATVGnet's PCA output): L = L_lmark + 0.5 L_temp, both mean squared
+errors of the reconstructed canonical landmarks (mouth points weighted 3x), L_temp on frame-to-
+frame differences. Augmentation for unseen voices: random vocal-tract-length warps of the mel
+filterbank and additive noise; per-utterance MFCC normalisation. Validation every epoch on the
+unseen speakers (val: s26, s31) and s1 `test`; the best epoch by s31 + s1-test loss is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from talkface.data.landmarks import clip_displacements, load_split, neutral_frames
+from talkface.face.align import mean_face, to_canonical
+from talkface.face.landmarks import MOUTH, inner_lip_opening
+from talkface.features.align import feature_windows
+from talkface.features.audio import speech_features
+from talkface.models.audio2landmark import PRESETS, AudioToLandmark, AudioToLandmarkConfig
+from talkface.train.checkpoint import load_checkpoint, save_checkpoint
+
+
+@dataclass
+class ATNetTrainConfig:
+    cache: str = "cache/grid"  # output of `talkface preprocess`
+    out: str = "runs/atnet"  # run folder: checkpoints, log.csv
+    model: str = "atnet-grid"  # preset in models.audio2landmark.PRESETS
+    epochs: int = 60
+    batch_size: int = 32
+    sequence: int = 32  # frames per training sequence (random crop of each clip)
+    lr: float = 2e-4  # ATVGnet: Adam, 2e-4
+    temporal_weight: float = 0.5  # lambda_temp (Sinha et al.)
+    mouth_weight: float = 3.0
+    warp_range: tuple[float, float] = (0.85, 1.2)  # vocal-tract-length perturbation
+    noise_prob: float = 0.3
+    identity_noise: float = 0.5  # std of noise on the identity coefficients (whitened units)
+    seed: int = 0
+    max_clips: int = 0  # 0 = all; small numbers for smoke tests
+    val_speakers: tuple[str, ...] = ("s26", "s31")
+    resume: bool = False
+
+    def __post_init__(self):
+        if self.model not in PRESETS:
+            raise ValueError(f"unknown model preset {self.model!r}; choose from {sorted(PRESETS)}")
+        if self.sequence < 2:
+            raise ValueError("sequence must be at least 2 frames (temporal loss)")
+
+
+@dataclass
+class ClipExample:
+    name: str
+    speaker: str
+    wav: np.ndarray  # (N,) float32 16 kHz
+    displacements: np.ndarray  # (T, 68, 2) canonical
+    identity_shape: np.ndarray  # (68, 2) canonical neutral minus mean face
+    fps: float = 25.0
+    words: list = field(default_factory=list)
+
+
+def make_examples(clips: list[dict]) -> list[ClipExample]:
+    examples = []
+    for c in clips:
+        canonical = to_canonical(c["landmarks"])
+        neutral = np.median(canonical[neutral_frames(c)], axis=0)
+        examples.append(
+            ClipExample(c["name"], c["speaker"], c["wav"], clip_displacements(c), neutral - mean_face(), float(c["fps"]))
+        )
+    return examples
+
+
+def fit_pca(displacements: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """PCA of (N, 68, 2) displacements: basis (136, k), mean (136,), per-component std (k,)."""
+    flat = displacements.reshape(len(displacements), -1).astype(np.float64)
+    mean = flat.mean(0)
+    _, s, vt = np.linalg.svd(flat - mean, full_matrices=False)
+    std = s[:k] / np.sqrt(len(flat) - 1)
+    return (torch.tensor(vt[:k].T, dtype=torch.float32), torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32))
+
+
+def clip_windows(example: ClipExample, n_frames: int, warp: float = 1.0, noise_db: float | None = None, rng=None) -> torch.Tensor:
+    wav = example.wav
+    if noise_db is not None:
+        power = np.mean(wav**2) * 10 ** (-noise_db / 10)
+        wav = wav + rng.normal(0, np.sqrt(power), len(wav)).astype(np.float32)
+    mfcc, _ = speech_features(wav, warp)
+    return torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, example.fps))
+
+
+def landmark_losses(model: AudioToLandmark, pred: torch.Tensor, target: torch.Tensor, mouth_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_lmark and L_temp on reconstructed landmarks, in (1/100 canonical unit)^2."""
+    weights = torch.ones(68)
+    weights[MOUTH] = mouth_weight
+    weights = weights / weights.mean()
+    p = model.reconstruct(pred) * 100
+    t = model.reconstruct(target) * 100
+    lmark = ((p - t) ** 2).sum(-1).mul(weights).mean()
+    dp, dt = p[:, 1:] - p[:, :-1], t[:, 1:] - t[:, :-1]
+    temp = ((dp - dt) ** 2).sum(-1).mul(weights).mean()
+    return lmark, temp
+
+
+@torch.no_grad()
+def evaluate(model: AudioToLandmark, examples: list[ClipExample], mouth_weight: float) -> dict:
+    """Loss, mouth-landmark error and inner-lip opening correlation over whole clips."""
+    model.eval()
+    losses, errors, pred_open, true_open = [], [], [], []
+    for ex in examples:
+        n = len(ex.displacements)
+        windows = clip_windows(ex, n)[None]
+        identity = model.project(torch.from_numpy(ex.identity_shape))[None]
+        pred, _ = model(windows, identity)
+        target = model.project(torch.from_numpy(ex.displacements))[None]
+        lmark, _ = landmark_losses(model, pred, target, mouth_weight)
+        losses.append(lmark.item())
+        recon = model.reconstruct(pred)[0].numpy()
+        errors.append(np.linalg.norm(recon[:, MOUTH] - ex.displacements[:, MOUTH], axis=-1).mean())
+        pred_open.append(inner_lip_opening(recon))
+        true_open.append(inner_lip_opening(ex.displacements))
+    corr = np.mean([np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0 for p, t in zip(pred_open, true_open)])
+    return {"loss": float(np.mean(losses)), "mouth_error": float(np.mean(errors)), "opening_corr": float(corr)}
+
+
+def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
+    """Run (or resume) training; returns the path of the best checkpoint."""
+    from tqdm import tqdm
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+
+    # 1. Data: training clips and the validation sets
+    train_clips = load_split(cfg.cache, "train")
+    if cfg.max_clips:
+        train_clips = train_clips[: cfg.max_clips]
+    train_set = make_examples(train_clips)
+    val_sets = {
+        s: make_examples(load_split(cfg.cache, "val", speakers=(s,))[: cfg.max_clips or None]) for s in cfg.val_speakers
+    }
+    val_sets["s1-test"] = make_examples(load_split(cfg.cache, "test")[: cfg.max_clips or 20])
+
+    # 2. Model with its PCA basis fitted to the training displacements
+    model = AudioToLandmark(PRESETS[cfg.model])
+    model.set_pca(*fit_pca(np.concatenate([e.displacements for e in train_set]), model.config.n_components))
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    start_epoch, best = 0, float("inf")
+    if cfg.resume and (out / "last.pt").exists():
+        state = load_checkpoint(out / "last.pt")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, best = state["epoch"] + 1, state["best"]
+        rng = np.random.default_rng(cfg.seed + start_epoch)
+
+    log_path = out / "log.csv"
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.time()
+        model.train()
+        # 3. One pass over the clips in random order, a random sequence crop of each
+        order = rng.permutation(len(train_set))
+        totals = []
+        batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        for batch in tqdm(batches, desc=f"epoch {epoch}", disable=not progress, leave=False):
+            windows, targets, identities = [], [], []
+            for i in batch:
+                ex = train_set[i]
+                n = len(ex.displacements)
+                warp = rng.uniform(*cfg.warp_range) if rng.random() < 0.8 else 1.0
+                noise = rng.uniform(15, 40) if rng.random() < cfg.noise_prob else None
+                w = clip_windows(ex, n, warp, noise, rng)
+                s = rng.integers(0, n - cfg.sequence + 1)
+                windows.append(w[s : s + cfg.sequence])
+                targets.append(torch.from_numpy(ex.displacements[s : s + cfg.sequence]))
+                identities.append(torch.from_numpy(ex.identity_shape))
+            windows = torch.stack(windows)
+            target = model.project(torch.stack(targets))
+            identity = model.project(torch.stack(identities))
+            identity = identity + cfg.identity_noise * torch.randn_like(identity)
+            pred, _ = model(windows, identity)
+            lmark, temp = landmark_losses(model, pred, target, cfg.mouth_weight)
+            loss = lmark + cfg.temporal_weight * temp
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            totals.append([lmark.item(), temp.item()])
+        # 4. Validate, log, checkpoint (last every epoch, best by s31 + s1-test loss)
+        metrics = {name: evaluate(model, ex, cfg.mouth_weight) for name, ex in val_sets.items() if ex}
+        score = sum(metrics[k]["loss"] for k in ("s31", "s1-test") if k in metrics)
+        row = {"epoch": epoch, "train_lmark": np.mean(totals, 0)[0], "train_temp": np.mean(totals, 0)[1], "seconds": time.time() - t0}
+        for name, m in metrics.items():
+            row.update({f"{name}_{k}": v for k, v in m.items()})
+        _append_csv(log_path, row)
+        if progress:
+            print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+        if score < best:
+            best = score
+            save_checkpoint(out / "best.pt", model, epoch=epoch, metrics=metrics, train_config=asdict(cfg))
+        save_checkpoint(out / "last.pt", model, optimizer=optimizer.state_dict(), epoch=epoch, best=best, train_config=asdict(cfg))
+    return out / "best.pt"
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def load_trained(path: str | Path) -> AudioToLandmark:
+    state = load_checkpoint(path)
+    model = AudioToLandmark(AudioToLandmarkConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}))
+    model.load_state_dict(state["model"])
+    return model.eval()

@@ -1,0 +1,73 @@
+"""The contracts passed between stages: Motion (what the face does) and Video (the result)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Per-frame facial motion, independent of any particular face.
+
+    displacements: (T, 68, 2) float32 canonical landmark displacements from the neutral face,
+        in mean-face units (the mean face spans the unit square).
+    blink: (T,) float32 eyelid closure, 0 = open, 1 = shut.
+    fps: video frames per second.
+    """
+
+    displacements: np.ndarray
+    blink: np.ndarray
+    fps: float
+
+    def __len__(self) -> int:
+        return len(self.displacements)
+
+
+@dataclass(frozen=True)
+class Video:
+    """A talking-head video: frames rendered on demand, plus the audio to mux in.
+
+    Frames are produced lazily by `render_frame(i)` -> (H, W, 3) uint8 RGB, so a long video never
+    has to sit in memory; iterate or index to get them, `save()` to encode an mp4.
+    audio: (N,) float32 mono at `sample_rate` Hz.
+    """
+
+    render_frame: Callable[[int], np.ndarray]
+    n_frames: int
+    fps: float
+    audio: np.ndarray
+    sample_rate: int
+    height: int
+    width: int
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not -self.n_frames <= index < self.n_frames:
+            raise IndexError(index)
+        return self.render_frame(index % self.n_frames)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self.render_frame(i) for i in range(self.n_frames))
+
+    @property
+    def duration(self) -> float:
+        return self.n_frames / self.fps
+
+    def frames(self) -> np.ndarray:
+        """All frames as one (T, H, W, 3) uint8 array (mind the memory for long videos)."""
+        return np.stack(list(self))
+
+    def save(self, path: str | Path, progress: bool = False) -> Path:
+        """Encode as H.264 (yuv420p) + AAC mp4, atomically. Returns the path written."""
+        from tqdm import tqdm
+
+        from talkface.io.video import write_video
+
+        frames = tqdm(self, total=self.n_frames, desc="render", unit="frame", disable=not progress, leave=False)
+        return write_video(path, frames, self.fps, self.audio, self.sample_rate)

@@ -1,0 +1,34 @@
+"""Load the project's own packaged weights (sha256-checked) or a local checkpoint. No network."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from talkface.errors import TalkfaceError
+from talkface.registry import MODELS
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_weights(name_or_path: str | Path) -> dict:
+    """The checkpoint dict {"config", "model", ...} of a registered model name or a .pt path."""
+    if str(name_or_path) in MODELS:
+        spec = MODELS[str(name_or_path)]
+        data = resources.files("talkface.assets").joinpath(spec.weights).read_bytes()
+        if sha256_of(data) != spec.sha256:
+            raise TalkfaceError(f"weights of {spec.name} are corrupt (sha256 mismatch): reinstall talkface")
+        source = data
+    else:
+        path = Path(name_or_path)
+        if not path.exists():
+            raise TalkfaceError(f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(MODELS))}) nor a file")
+        source = path.read_bytes()
+    import io
+
+    return torch.load(io.BytesIO(source), map_location="cpu", weights_only=True)

@@ -1,0 +1,207 @@
+"""The real command on real media: bundled samples, GRID s31, espeak-ng speech, bad input."""
+
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from talkface.data.preprocess import track_landmarks
+from talkface.face.landmarks import eye_aspect_ratio, inner_lip_opening
+from talkface.features.align import n_video_frames
+from talkface.io.audio import load_audio
+from talkface.io.video import probe_video, read_video
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "talkface", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def write_wav(path, wav, rate=16000):
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes((np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def assert_video_contract(path, audio_seconds, fps, width, height):
+    info = probe_video(path)
+    assert info["frames"] == n_video_frames(int(round(audio_seconds * 16000)), fps)
+    assert info["fps"] == pytest.approx(fps, rel=1e-3)
+    assert (info["width"], info["height"]) == (width, height)
+    assert info["video_codec"] == "h264" and info["pix_fmt"] == "yuv420p"
+    assert info["audio_codec"] == "aac"
+    assert abs(info["audio_duration"] - info["video_duration"]) <= 1 / fps
+    return info
+
+
+@pytest.fixture(scope="module")
+def sample_video(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "out.mp4"
+    result = run("generate", "-o", out, "--seed", "0")
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stderr and "Traceback" not in result.stderr
+    return out
+
+
+def test_help_lists_subcommands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("generate", "preprocess", "train", "list-models"):
+        assert command in result.stdout
+    assert "atnet-grid (default)" in run("list-models").stdout
+
+
+def test_generate_on_bundled_samples(sample_video, samples):
+    seconds = len(load_audio(samples[1])) / 16000
+    assert_video_contract(sample_video, seconds, 25, 512, 512)
+    assert not list(sample_video.parent.glob("*.part"))
+
+
+def test_face_outside_mouth_and_eyes_stays_close_to_the_photo(sample_video, face_photo):
+    frames, _ = read_video(sample_video)
+    from talkface.face.detect import detect_faces
+    from talkface.face.landmarks import detect_landmarks
+
+    lm = detect_landmarks(face_photo, detect_faces(face_photo)[0])
+    x0, x1 = int(lm[:, 0].min()), int(lm[:, 0].max())
+    y0, nose = int(lm[19:25, 1].min()), int(lm[33, 1])
+    upper_face = np.zeros(face_photo.shape[:2], bool)
+    upper_face[y0:nose, x0:x1] = True
+    for eye in (lm[36:42], lm[42:48]):  # eyes blink: leave them out
+        ex0, ey0 = eye.min(0).astype(int) - 6
+        ex1, ey1 = eye.max(0).astype(int) + 6
+        upper_face[ey0:ey1, ex0:ex1] = False
+    diff = np.abs(frames.astype(np.int16) - face_photo[None].astype(np.int16))[:, upper_face]
+    # the floor: the photo itself through the same H.264 encoder
+    from talkface.io.video import write_video
+
+    write_video(sample_video.parent / "photo.mp4", [face_photo] * 2, 25)
+    floor = np.abs(read_video(sample_video.parent / "photo.mp4")[0][1].astype(np.int16) - face_photo)[upper_face]
+    assert diff.mean() < floor.mean() + 1.0
+    # and the picture far from the face is the photo itself (up to the codec)
+    assert np.abs(frames[:, -60:].astype(int) - face_photo[-60:]).mean() < 3.0
+
+
+def test_mouth_moves_with_speech_and_rests_in_silence(tmp_path, speech):
+    import talkface
+    from talkface.features.audio import SAMPLE_RATE
+
+    wav = load_audio(write_wav(tmp_path / "s.wav", speech.wav, speech.sample_rate))
+    padded = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), wav, np.zeros(SAMPLE_RATE, np.float32)])
+    video = talkface.generate(talkface.sample_paths()[0], padded, seed=1, blink_rate=0)
+    frames = video.frames()
+    opening = inner_lip_opening(track_landmarks(frames))
+    rest = np.concatenate([opening[:20], opening[-20:]])
+    speaking = opening[30:-30]
+    assert rest.std() < 0.5  # silent: lips still
+    assert speaking.max() - speaking.min() > 3.0  # pixels, on a face about 90 px wide
+    assert speaking.std() > 4 * rest.std()
+
+
+def test_grid_first_frame_and_its_audio(tmp_path, grid_dir):
+    clip = sorted((grid_dir / "s31").glob("*.mp4"))[0]
+    real, _ = read_video(clip)
+    Image.fromarray(real[0]).save(tmp_path / "first.png")
+    out = tmp_path / "grid.mp4"
+    result = run("generate", "--image", tmp_path / "first.png", "--audio", clip, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet
+    assert_video_contract(out, len(load_audio(clip)) / 16000, 25, 360, 288)
+
+
+def test_fps_and_seed(tmp_path, samples):
+    import talkface
+
+    a = talkface.generate(samples[0], samples[1], fps=30, seed=5, crop_size=128)
+    b = talkface.generate(samples[0], samples[1], fps=30, seed=5, crop_size=128)
+    c = talkface.generate(samples[0], samples[1], fps=30, seed=6, crop_size=128)
+    assert len(a) == n_video_frames(len(load_audio(samples[1])), 30)
+    ear = lambda v: eye_aspect_ratio(track_landmarks(v.frames()))  # noqa: E731
+    ear_a, ear_b, ear_c = ear(a), ear(b), ear(c)
+    np.testing.assert_array_equal(ear_a, ear_b)
+    assert not np.array_equal(ear_a, ear_c)  # blinks fall elsewhere
+
+
+def test_silent_audio_gives_a_still_closed_mouth_that_blinks(tmp_path, samples):
+    silent = write_wav(tmp_path / "silence.wav", np.zeros(16000 * 6, np.float32))
+    out = tmp_path / "still.mp4"
+    result = run("generate", "--audio", silent, "-o", out, "--seed", "2", "--blink-rate", "0.5", "-q")
+    assert result.returncode == 0, result.stderr
+    landmarks = track_landmarks(read_video(out)[0])
+    assert np.ptp(inner_lip_opening(landmarks)) < 1.5
+    ear = eye_aspect_ratio(landmarks)
+    assert ear.min() < 0.75 * np.median(ear)  # at least one blink
+
+
+def _error(result, *needles):
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("talkface: error:")
+    for needle in needles:
+        assert needle in errors[0]
+
+
+def test_user_errors_are_one_line_and_leave_nothing(tmp_path, samples):
+    out = tmp_path / "out.mp4"
+    noface = tmp_path / "wall.png"
+    Image.fromarray(np.full((200, 300, 3), 128, np.uint8)).save(noface)
+    _error(run("generate", "--image", noface, "-o", out), "no face", "wall.png")
+    notimage = tmp_path / "notes.jpg"
+    notimage.write_text("hello")
+    _error(run("generate", "--image", notimage, "-o", out), "notes.jpg")
+    badaudio = tmp_path / "voice.m4a"
+    badaudio.write_bytes(b"\x00" * 1000)
+    _error(run("generate", "--audio", badaudio, "-o", out), "voice.m4a")
+    empty = write_wav(tmp_path / "empty.wav", np.zeros(0, np.float32))
+    _error(run("generate", "--audio", empty, "-o", out), "empty")
+    _error(run("generate", "--face", "3", "-o", out), "face 3", "1 face")
+    _error(run("generate", "-o", tmp_path / "missing" / "out.mp4"), "does not exist")
+    _error(run("generate", "-o", tmp_path / "out.avi"), ".mp4")
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    try:
+        if not __import__("os").access(readonly, __import__("os").W_OK):  # root can write anyway
+            _error(run("generate", "-o", readonly / "out.mp4"), "not writable")
+    finally:
+        readonly.chmod(0o700)
+    assert not out.exists() and not list(tmp_path.rglob("*.part"))
+
+
+def test_interrupted_write_leaves_no_file(tmp_path):
+    from talkface.io.video import write_video
+
+    def frames():
+        yield np.zeros((64, 64, 3), np.uint8)
+        raise RuntimeError("renderer crashed")
+
+    with pytest.raises(RuntimeError):
+        write_video(tmp_path / "x.mp4", frames(), 25, np.zeros(1600, np.float32))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_several_faces_largest_first_and_face_flag(tmp_path, face_photo):
+    import cv2
+
+    head = face_photo[20:230, 110:320]  # the astronaut's head, 210 px square
+    group = np.full((480, 800, 3), 200, np.uint8)
+    group[30:450, :420] = cv2.resize(head, (420, 420), interpolation=cv2.INTER_CUBIC)
+    group[100:352, 500:752] = cv2.resize(head, (252, 252), interpolation=cv2.INTER_CUBIC)
+    Image.fromarray(group).save(tmp_path / "group.png")
+    from talkface.face.detect import detect_faces
+
+    boxes = detect_faces(group)
+    assert len(boxes) == 2 and boxes[0].area > boxes[1].area and boxes[0].right < 420 < boxes[1].left
+    out = tmp_path / "second.mp4"
+    assert run("generate", "--image", tmp_path / "group.png", "--face", "1", "-o", out, "-q").returncode == 0
+    frames = read_video(out)[0]
+    # only the second (right-hand) face moves; the first stays the photo
+    moving = np.abs(frames.astype(np.int16) - frames[:1]).max(0).max(-1) > 40
+    ys, xs = np.nonzero(moving)
+    assert xs.min() > 420
