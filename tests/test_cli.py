@@ -205,3 +205,8 @@ def test_several_faces_largest_first_and_face_flag(tmp_path, face_photo):
     moving = np.abs(frames.astype(np.int16) - frames[:1]).max(0).max(-1) > 40
     ys, xs = np.nonzero(moving)
     assert xs.min() > 420
+
+
+def test_import_is_light():
+    code = "import sys, talkface; print(sorted(m for m in ('torch', 'dlib', 'av', 'cv2') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"

@@ -21,7 +21,7 @@ from talkface.io.video import read_video
 EMBED_EVERY = 5  # frames between identity checks
 
 
-def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0) -> dict:
+def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0, **options) -> dict:
     from talkface.face.detect import detect_faces
     from talkface.face.embed import face_embedding
 
@@ -29,7 +29,7 @@ def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0) -> dict:
     photo = real[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "generated.mp4"
-        pipeline(photo, str(video_path), fps=fps, seed=seed).save(out)
+        pipeline(photo, str(video_path), fps=fps, seed=seed, **options).save(out)
         fake, _ = read_video(out)
     n = min(len(real), len(fake))
     real_lm = track_landmarks(real[:n])
@@ -52,7 +52,9 @@ def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0) -> dict:
     }
 
 
-def evaluate_speaker(pipeline, grid_dir: str | Path, speaker: str, split: str = "val", limit: int | None = None) -> dict:
+def evaluate_speaker(
+    pipeline, grid_dir: str | Path, speaker: str, split: str = "val", limit: int | None = None, **options
+) -> dict:
     """Per-clip results and means for one speaker's clips of a split."""
     import csv
 
@@ -62,7 +64,9 @@ def evaluate_speaker(pipeline, grid_dir: str | Path, speaker: str, split: str = 
     with open(grid_dir / "splits.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["speaker"] == speaker and r["split"] == split]
     rows = rows[:limit] if limit else rows
-    clips = [evaluate_clip(pipeline, grid_dir / r["video"]) for r in tqdm(rows, desc=f"{speaker} {split}", leave=False)]
+    clips = [
+        evaluate_clip(pipeline, grid_dir / r["video"], **options) for r in tqdm(rows, desc=f"{speaker} {split}", leave=False)
+    ]
     keys = ["lmd_mouth", "lmd_mouth_static", "opening_corr", "identity_distance"]
     mean = {k: float(np.nanmean([c[k] for c in clips])) for k in keys}
     mean["lmd_ratio"] = mean["lmd_mouth"] / mean["lmd_mouth_static"]
@@ -80,9 +84,16 @@ if __name__ == "__main__":
     parser.add_argument("--split", default="val")
     parser.add_argument("--model", default=None)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--motion-scale", type=float, default=1.0)
     parser.add_argument("-o", "--output", default=None)
     args = parser.parse_args()
-    result = evaluate_speaker(talkface.load_pipeline(args.model), args.grid, args.speaker, args.split, args.limit)
-    print(json.dumps(result["mean"], indent=1))
+    pipeline = talkface.load_pipeline(args.model)
+    result = evaluate_speaker(pipeline, args.grid, args.speaker, args.split, args.limit, motion_scale=args.motion_scale)
+    m = result["mean"]
+    print(json.dumps(m, indent=1))
+    print(
+        f"| {args.speaker} {args.split} | {len(result['clips'])} | {m['lmd_mouth_static']:.3f} | {m['lmd_mouth']:.3f} "
+        f"| {m['lmd_ratio']:.3f} | {m['opening_corr']:.3f} | {m['identity_distance']:.3f} |"
+    )
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=1))

@@ -43,6 +43,7 @@ class GenerateOptions:
     face: int = 0  # which detected face to animate, 0 = the largest
     blink_rate: float = DEFAULT_RATE  # blinks per second; 0 disables blinking
     crop_size: int | None = None  # face crop size in pixels; None = the face's own resolution
+    motion_scale: float = 1.0  # multiplies the lip and jaw motion (articulation strength)
 
     def __post_init__(self):
         if not 1 <= self.fps <= 120:
@@ -51,6 +52,8 @@ class GenerateOptions:
             raise TalkfaceError(f"face index must be >= 0, got {self.face}")
         if not 0 <= self.blink_rate <= 3:
             raise TalkfaceError(f"blink rate must be between 0 and 3 per second, got {self.blink_rate}")
+        if not 0 <= self.motion_scale <= 3:
+            raise TalkfaceError(f"motion scale must be between 0 and 3, got {self.motion_scale}")
         if self.crop_size is not None and not 64 <= self.crop_size <= 1024:
             raise TalkfaceError(f"crop size must be between 64 and 1024, got {self.crop_size}")
 
@@ -105,7 +108,15 @@ class TwoStagePipeline:
         return PreparedFace(photo, crop_face(photo, landmarks, size), landmarks)
 
     @torch.no_grad()
-    def motion(self, wav: np.ndarray, face: PreparedFace, fps: float, blink_rate: float, rng: np.random.Generator) -> Motion:
+    def motion(
+        self,
+        wav: np.ndarray,
+        face: PreparedFace,
+        fps: float,
+        blink_rate: float,
+        rng: np.random.Generator,
+        motion_scale: float = 1.0,
+    ) -> Motion:
         """Canonical displacements from speech, lips at rest in silence, plus sampled blinks."""
         n_frames = n_video_frames(len(wav), fps)
         blink = sample_blinks(n_frames, fps, blink_rate, rng)
@@ -119,7 +130,7 @@ class TwoStagePipeline:
         predicted = self.motion_model.reconstruct(coefficients)[0].cpu().numpy()
         displacements = np.zeros_like(predicted)
         displacements[:, SPEECH_POINTS] = predicted[:, SPEECH_POINTS]
-        displacements *= _speech_gate(energy.numpy(), n_frames, fps)[:, None, None]
+        displacements *= motion_scale * _speech_gate(energy.numpy(), n_frames, fps)[:, None, None]
         return Motion(displacements.astype(np.float32), blink, fps)
 
     def render(self, face: PreparedFace, motion: Motion):
@@ -147,7 +158,7 @@ class TwoStagePipeline:
         # 2. Prepare face
         face = self.prepare_face(image, options.face, options.crop_size)
         # 3-4. Audio features and motion
-        motion = self.motion(wav, face, options.fps, options.blink_rate, rng)
+        motion = self.motion(wav, face, options.fps, options.blink_rate, rng, options.motion_scale)
         # 5-6. Render frames and paste them back into the photo
         render_frame = self.render(face, motion)
         h, w = face.photo.shape[:2]

@@ -63,6 +63,13 @@ class WarpRenderer:
         self.grid = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float32)
         self.image = crop.image
         self.lip_rgb, self.skin_rgb = self._sample_colours()
+        # A photo that already shows its mouth interior keeps it until the lips part well beyond
+        # the photo's own gap; a closed mouth gets the synthetic interior as soon as it opens.
+        width = np.linalg.norm(crop.landmarks[64] - crop.landmarks[60])
+        source_open = max(float(inner_lip_opening(crop.landmarks)), 0.0)
+        shows_interior = source_open > 0.08 * width
+        self.synth_from = source_open * (1.6 if shows_interior else 1.0)
+        self.synth_ramp = max(0.5 * source_open if shows_interior else 0.0, 0.05 * width, 1.0)
 
     def _sample_colours(self) -> tuple[np.ndarray, np.ndarray]:
         import cv2
@@ -114,7 +121,8 @@ class WarpRenderer:
         import cv2
 
         opening = float(inner_lip_opening(landmarks))
-        if opening < 0.6:
+        strength = np.clip((opening - self.synth_from) / self.synth_ramp, 0.0, 1.0)
+        if strength <= 0.0 or opening < 0.6:
             return frame
         inner = landmarks[INNER_LIPS].astype(np.float64)
         x0, y0 = np.floor(inner.min(0)).astype(int) - 2
@@ -144,11 +152,14 @@ class WarpRenderer:
             opening > 0.12 * width
         )
         brightness = min(1.1, max(0.45, self.skin_rgb.mean() / 165.0))
-        cavity = self.lip_rgb * 0.22 * (1.0 - 0.4 * np.sin(depth * np.pi))[..., None]
-        teeth = TEETH_RGB * brightness * (0.55 + 0.45 * corner_shade)[None, :, None]
-        teeth_alpha = (upper_teeth * 0.95 + lower_teeth * 0.8) * corner_shade[None, :]
+        # dark throat in the middle, the tongue's colour rising from the lower lip
+        tongue = np.clip((depth - 0.55) / 0.45, 0, 1)[..., None]
+        cavity = self.lip_rgb * (0.18 + 0.3 * tongue) * (0.6 + 0.4 * corner_shade)[None, :, None]
+        teeth = TEETH_RGB * brightness * (0.5 + 0.5 * corner_shade)[None, :, None]
+        teeth_alpha = (upper_teeth * 0.95 + lower_teeth * 0.75) * corner_shade[None, :]
         interior = cavity + teeth_alpha[..., None] * (teeth - cavity)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         out = frame.copy()
-        out[y0:y1, x0:x1] = np.clip(region + mask[..., None] * (interior - region), 0, 255).astype(np.uint8)
+        alpha = (strength * mask)[..., None]
+        out[y0:y1, x0:x1] = np.clip(region + alpha * (interior - region), 0, 255).astype(np.uint8)
         return out

@@ -6,8 +6,9 @@
 Loss (Sinha et al. eq. 2-4 on ATVGnet's PCA output): L = L_lmark + 0.5 L_temp, both mean squared
 errors of the reconstructed canonical landmarks (mouth points weighted 3x), L_temp on frame-to-
 frame differences. Augmentation for unseen voices: random vocal-tract-length warps of the mel
-filterbank and additive noise; per-utterance MFCC normalisation. Validation every epoch on the
-unseen speakers (val: s26, s31) and s1 `test`; the best epoch by s31 + s1-test loss is kept.
+filterbank, additive noise and SpecAugment masks; per-utterance MFCC normalisation; identity
+dropout. Validation every epoch on the unseen speakers (val: s26, s31) and s1 `test`; the epoch
+with the lowest val mouth error is kept as best.pt.
 """
 
 from __future__ import annotations
@@ -43,9 +44,14 @@ class ATNetTrainConfig:
     warp_range: tuple[float, float] = (0.85, 1.2)  # vocal-tract-length perturbation
     noise_prob: float = 0.3
     identity_noise: float = 0.5  # std of noise on the identity coefficients (whitened units)
+    identity_dropout: float = 0.0  # chance of hiding the identity (one training face: don't lean on it)
+    time_mask: int = 0  # SpecAugment: blank up to this many feature frames once per sequence
+    coefficient_mask: int = 0  # SpecAugment: blank up to this many MFCC coefficients
+    weight_decay: float = 0.0
     seed: int = 0
     max_clips: int = 0  # 0 = all; small numbers for smoke tests
     val_speakers: tuple[str, ...] = ("s26", "s31")
+    select_metric: str = "mouth_error"  # the best epoch minimises this summed over val_speakers
     resume: bool = False
 
     def __post_init__(self):
@@ -93,6 +99,24 @@ def clip_windows(example: ClipExample, n_frames: int, warp: float = 1.0, noise_d
         wav = wav + rng.normal(0, np.sqrt(power), len(wav)).astype(np.float32)
     mfcc, _ = speech_features(wav, warp)
     return torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, example.fps))
+
+
+def spec_augment(windows: torch.Tensor, time_mask: int, coefficient_mask: int, rng: np.random.Generator) -> torch.Tensor:
+    """Blank a random span of feature frames and of MFCC coefficients in (B, T, context, n_mfcc)
+    windows (SpecAugment, Park et al. 2019); 0 is the utterance mean after normalisation."""
+    if not time_mask and not coefficient_mask:
+        return windows
+    windows = windows.clone()
+    for b in range(len(windows)):
+        if time_mask:
+            width = rng.integers(0, time_mask + 1)
+            start = rng.integers(0, windows.shape[2] - width + 1)
+            windows[b, :, start : start + width] = 0
+        if coefficient_mask:
+            width = rng.integers(0, coefficient_mask + 1)
+            start = rng.integers(0, windows.shape[3] - width + 1)
+            windows[b, :, :, start : start + width] = 0
+    return windows
 
 
 def landmark_losses(model: AudioToLandmark, pred: torch.Tensor, target: torch.Tensor, mouth_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -151,7 +175,7 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
     # 2. Model with its PCA basis fitted to the training displacements
     model = AudioToLandmark(PRESETS[cfg.model])
     model.set_pca(*fit_pca(np.concatenate([e.displacements for e in train_set]), model.config.n_components))
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999), weight_decay=cfg.weight_decay)
     start_epoch, best = 0, float("inf")
     if cfg.resume and (out / "last.pt").exists():
         state = load_checkpoint(out / "last.pt")
@@ -180,10 +204,12 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
                 windows.append(w[s : s + cfg.sequence])
                 targets.append(torch.from_numpy(ex.displacements[s : s + cfg.sequence]))
                 identities.append(torch.from_numpy(ex.identity_shape))
-            windows = torch.stack(windows)
+            windows = spec_augment(torch.stack(windows), cfg.time_mask, cfg.coefficient_mask, rng)
             target = model.project(torch.stack(targets))
             identity = model.project(torch.stack(identities))
             identity = identity + cfg.identity_noise * torch.randn_like(identity)
+            keep = torch.from_numpy(rng.random(len(identity)) >= cfg.identity_dropout).float()[:, None]
+            identity = identity * keep
             pred, _ = model(windows, identity)
             lmark, temp = landmark_losses(model, pred, target, cfg.mouth_weight)
             loss = lmark + cfg.temporal_weight * temp
@@ -191,9 +217,9 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             loss.backward()
             optimizer.step()
             totals.append([lmark.item(), temp.item()])
-        # 4. Validate, log, checkpoint (last every epoch, best by s31 + s1-test loss)
+        # 4. Validate, log, checkpoint (last every epoch; best by the val speakers' mouth error)
         metrics = {name: evaluate(model, ex, cfg.mouth_weight) for name, ex in val_sets.items() if ex}
-        score = sum(metrics[k]["loss"] for k in ("s31", "s1-test") if k in metrics)
+        score = sum(metrics[k][cfg.select_metric] for k in cfg.val_speakers if k in metrics)
         row = {"epoch": epoch, "train_lmark": np.mean(totals, 0)[0], "train_temp": np.mean(totals, 0)[1], "seconds": time.time() - t0}
         for name, m in metrics.items():
             row.update({f"{name}_{k}": v for k, v in m.items()})
