@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +30,4 @@ def load_weights(name_or_path: str | Path) -> dict:
         if not path.exists():
             raise TalkfaceError(f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(MODELS))}) nor a file")
         source = path.read_bytes()
-    import io
-
     return torch.load(io.BytesIO(source), map_location="cpu", weights_only=True)

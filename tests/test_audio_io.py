@@ -100,3 +100,21 @@ def test_silence_detection(tone):
     assert is_silent(np.zeros(16000, np.float32))
     assert is_silent(np.full(16000, 1e-4, np.float32))
     assert not is_silent(wav)
+
+
+def test_too_long_audio_is_refused(tmp_path):
+    from talkface.io import audio
+
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(8000)
+        f.writeframes(np.zeros(8000 * 30, "<i2").tobytes())
+    limit = audio.MAX_AUDIO_SECONDS
+    try:
+        audio.MAX_AUDIO_SECONDS = 20.0
+        with pytest.raises(TalkfaceError, match="limit is 20 s"):
+            load_audio(path)
+    finally:
+        audio.MAX_AUDIO_SECONDS = limit

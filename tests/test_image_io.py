@@ -54,3 +54,9 @@ def test_errors(tmp_path):
     Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "tiny.png")
     with pytest.raises(TalkfaceError, match="too small"):
         load_image(tmp_path / "tiny.png")
+
+
+def test_huge_image_is_refused_before_decoding(tmp_path):
+    Image.new("RGB", (9000, 40)).save(tmp_path / "wide.png")
+    with pytest.raises(TalkfaceError, match="9000x40"):
+        load_image(tmp_path / "wide.png")

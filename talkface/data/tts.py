@@ -16,8 +16,8 @@ from talkface.errors import TalkfaceError
 
 _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS
 _PHONEME_EVENTS = 1  # espeakINITIALIZE_PHONEME_EVENTS
-_EVENT_LIST_TERMINATED, _EVENT_PHONEME = 0, 7
-_RATE = 1  # espeakRATE, words per minute
+_EVENT_LIST_TERMINATED, _EVENT_WORD, _EVENT_PHONEME = 0, 1, 7
+_RATE, _PITCH, _RANGE = 1, 3, 4  # espeakRATE (words per minute), espeakPITCH, espeakRANGE (0-100)
 
 
 class _EventId(ctypes.Union):
@@ -42,11 +42,12 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 
 @dataclass(frozen=True)
 class Speech:
-    """wav: (N,) float32 mono; phonemes: (name, start seconds) in order."""
+    """wav: (N,) float32 mono; phonemes: (name, start seconds) in order; word_starts: seconds."""
 
     wav: np.ndarray
     sample_rate: int
     phonemes: list[tuple[str, float]]
+    word_starts: list[float]
 
 
 @functools.cache
@@ -69,11 +70,13 @@ def _library() -> tuple[ctypes.CDLL, int]:
     return lib, rate
 
 
-def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 150) -> Speech:
-    """Speak `text` with an espeak-ng voice; returns audio and phoneme onsets."""
+def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 150, pitch: int = 50, pitch_range: int = 50) -> Speech:
+    """Speak `text` with an espeak-ng voice (e.g. "en-us", "en-gb-x-rp+f3"); pitch and its
+    range are 0-100. Returns audio, phoneme onsets and word onsets."""
     lib, rate = _library()
     chunks: list[np.ndarray] = []
     phonemes: list[tuple[str, float]] = []
+    words: list[float] = []
 
     def on_audio(wav, n, events) -> int:
         if n > 0:
@@ -82,6 +85,8 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 150) -> 
         while events[i].type != _EVENT_LIST_TERMINATED:
             if events[i].type == _EVENT_PHONEME:
                 phonemes.append((events[i].id.string.decode(errors="replace"), events[i].sample / rate))
+            elif events[i].type == _EVENT_WORD:
+                words.append(events[i].sample / rate)
             i += 1
         return 0
 
@@ -90,8 +95,10 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 150) -> 
     if lib.espeak_SetVoiceByName(voice.encode()) != 0:
         raise TalkfaceError(f"unknown espeak-ng voice {voice!r}")
     lib.espeak_SetParameter(_RATE, words_per_minute, 0)
+    lib.espeak_SetParameter(_PITCH, pitch, 0)
+    lib.espeak_SetParameter(_RANGE, pitch_range, 0)
     data = text.encode() + b"\0"
     lib.espeak_Synth(data, len(data), 0, 0, 0, 0, None, None)
     lib.espeak_Synchronize()
     wav = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return Speech(wav, rate, phonemes)
+    return Speech(wav, rate, phonemes, words)

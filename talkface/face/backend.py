@@ -24,7 +24,7 @@ def dlib_model_path(filename: str) -> str:
     return path
 
 
-def _dlib():
+def dlib_module():
     try:
         import dlib
     except ImportError:
@@ -35,18 +35,18 @@ def _dlib():
 @functools.cache
 def face_detector():
     """dlib's HOG frontal face detector."""
-    return _dlib().get_frontal_face_detector()
+    return dlib_module().get_frontal_face_detector()
 
 
 @functools.cache
 def shape_predictor():
     """dlib's 68-point iBUG 300-W landmark predictor."""
-    return _dlib().shape_predictor(dlib_model_path("shape_predictor_68_face_landmarks.dat"))
+    return dlib_module().shape_predictor(dlib_model_path("shape_predictor_68_face_landmarks.dat"))
 
 
 @functools.cache
 def face_encoder():
     """dlib's ResNet 128-d face descriptor."""
-    return _dlib().face_recognition_model_v1(
+    return dlib_module().face_recognition_model_v1(
         dlib_model_path("dlib_face_recognition_resnet_model_v1.dat")
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkface.face.backend import _dlib, face_encoder, shape_predictor
+from talkface.face.backend import dlib_module, face_encoder, shape_predictor
 from talkface.face.detect import FaceBox
 
 
@@ -13,6 +13,6 @@ def face_embedding(image: np.ndarray, box: FaceBox) -> np.ndarray:
 
     Same-identity distances are typically below 0.6 (dlib's threshold); see metrics.md 2.5.
     """
-    rect = _dlib().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    rect = dlib_module().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
     shape = shape_predictor()(image, rect)
     return np.array(face_encoder().compute_face_descriptor(image, shape), dtype=np.float32)

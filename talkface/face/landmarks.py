@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkface.face.backend import _dlib, shape_predictor
+from talkface.face.backend import dlib_module, shape_predictor
 from talkface.face.detect import FaceBox
 
 JAW = np.arange(0, 17)
@@ -25,7 +25,7 @@ STABLE = np.arange(27, 48)
 
 def detect_landmarks(image: np.ndarray, box: FaceBox) -> np.ndarray:
     """(68, 2) float32 landmark (x, y) pixel coordinates of the face in `box`."""
-    rect = _dlib().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    rect = dlib_module().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
     shape = shape_predictor()(image, rect)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 

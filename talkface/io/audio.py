@@ -49,6 +49,10 @@ def _decode(path: Path, sample_rate: int) -> np.ndarray:
             if not container.streams.audio:
                 raise TalkfaceError(f"{path} has no audio track")
             stream = container.streams.audio[0]
+            if container.duration is not None and container.duration / 1e6 > MAX_AUDIO_SECONDS + 1:
+                raise TalkfaceError(
+                    f"audio {path} is {container.duration / 1e6:.0f} s long; the limit is {MAX_AUDIO_SECONDS:.0f} s"
+                )
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):

@@ -8,6 +8,8 @@ import numpy as np
 
 from talkface.errors import TalkfaceError
 
+MAX_SIDE = 8192  # pixels; H.264 (level 6.2) encodes up to 8192 wide
+
 
 def load_image(image: str | Path | np.ndarray) -> np.ndarray:
     """Read a photo into an (H, W, 3) uint8 RGB array.
@@ -27,12 +29,18 @@ def load_image(image: str | Path | np.ndarray) -> np.ndarray:
     path = Path(image)
     try:
         with Image.open(path) as pil:
+            if max(pil.size) > MAX_SIDE:
+                raise TalkfaceError(
+                    f"image {path} is {pil.size[0]}x{pil.size[1]}; the limit is {MAX_SIDE} px a side: resize it first"
+                )
             pil = ImageOps.exif_transpose(pil)
             if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
                 rgba = pil.convert("RGBA")
                 background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 pil = Image.alpha_composite(background, rgba)
             rgb = np.asarray(pil.convert("RGB"), dtype=np.uint8)
+    except TalkfaceError:
+        raise
     except FileNotFoundError:
         raise TalkfaceError(f"image not found: {path}") from None
     except (UnidentifiedImageError, OSError, ValueError) as e:

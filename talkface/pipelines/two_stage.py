@@ -9,6 +9,7 @@ Each step is public for research use: prepare_face(), motion(), render().
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,7 +153,7 @@ class TwoStagePipeline:
         # 1. Check inputs
         options = options or GenerateOptions()
         if overrides:
-            options = GenerateOptions(**{**options.__dict__, **overrides})
+            options = dataclasses.replace(options, **overrides)
         rng = np.random.default_rng(options.seed)
         wav = load_audio(audio, SAMPLE_RATE)
         # 2. Prepare face

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,7 @@ class ATNetTrainConfig:
     time_mask: int = 0  # SpecAugment: blank up to this many feature frames once per sequence
     coefficient_mask: int = 0  # SpecAugment: blank up to this many MFCC coefficients
     weight_decay: float = 0.0
+    synthetic_voices: int = 0  # espeak-ng twins per training clip (data/synthetic_voices.py)
     seed: int = 0
     max_clips: int = 0  # 0 = all; small numbers for smoke tests
     val_speakers: tuple[str, ...] = ("s26", "s31")
@@ -69,7 +70,6 @@ class ClipExample:
     displacements: np.ndarray  # (T, 68, 2) canonical
     identity_shape: np.ndarray  # (68, 2) canonical neutral minus mean face
     fps: float = 25.0
-    words: list = field(default_factory=list)
 
 
 def make_examples(clips: list[dict]) -> list[ClipExample]:
@@ -81,6 +81,37 @@ def make_examples(clips: list[dict]) -> list[ClipExample]:
             ClipExample(c["name"], c["speaker"], c["wav"], clip_displacements(c), neutral - mean_face(), float(c["fps"]))
         )
     return examples
+
+
+def synthetic_examples(
+    clips: list[dict], examples: list[ClipExample], per_clip: int, cache: Path, seed: int, progress: bool
+) -> list[ClipExample]:
+    """espeak-ng twins of each training clip (made once, then read from `cache`)."""
+    from tqdm import tqdm
+
+    from talkface.data.synthetic_voices import synthetic_twin
+
+    if cache.exists():
+        with np.load(cache) as z:
+            stored = {k: z[k] for k in z.files}
+    else:
+        rng = np.random.default_rng(seed)
+        stored = {}
+        for clip, ex in tqdm(list(zip(clips, examples)), desc="synthetic voices", disable=not progress, leave=False):
+            for k in range(per_clip):
+                twin = synthetic_twin(list(clip["words"]), clip["word_times"], ex.displacements, ex.fps, rng)
+                if twin is not None:
+                    stored[f"{ex.name}~{k}~wav"], stored[f"{ex.name}~{k}~motion"] = twin
+        np.savez(cache, **stored)
+    by_name = {ex.name: ex for ex in examples}
+    twins = []
+    for key in stored:
+        if key.endswith("~wav"):
+            name = key.split("~")[0]
+            if name in by_name:
+                source = by_name[name]
+                twins.append(ClipExample(key[:-4], "espeak", stored[key], stored[key[:-4] + "~motion"], source.identity_shape, source.fps))
+    return twins
 
 
 def fit_pca(displacements: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -167,6 +198,9 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
     if cfg.max_clips:
         train_clips = train_clips[: cfg.max_clips]
     train_set = make_examples(train_clips)
+    if cfg.synthetic_voices:
+        train_set += synthetic_examples(train_clips, train_set, cfg.synthetic_voices, out / "synthetic.npz", cfg.seed, progress)
+    train_set = [e for e in train_set if len(e.displacements) >= cfg.sequence]
     val_sets = {
         s: make_examples(load_split(cfg.cache, "val", speakers=(s,))[: cfg.max_clips or None]) for s in cfg.val_speakers
     }

@@ -1,0 +1,80 @@
+"""Synthetic twins of training clips: the same sentence in many espeak-ng voices, with the real
+speaker's lip motion time-warped onto the synthetic audio.
+
+GRID gives each clip's word timings. espeak-ng speaks the same words in a random voice, pitch
+and speed and reports when each word starts. A piecewise-linear map between the two word
+timelines (slope 1 through the silences around the sentence) carries every synthetic video frame
+to a moment of the real clip, whose canonical landmark displacements it takes. The motion model
+then hears many voices saying what one face does, which makes it less tied to the one voice it
+was trained on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from talkface.data.tts import synthesize
+from talkface.features.align import SAMPLE_RATE, frame_centres, n_video_frames
+
+ACCENTS = ["en-us", "en", "en-gb-x-rp", "en-029", "en-gb-scotland", "en-us-nyc"]
+VARIANTS = ["", "+f1", "+f2", "+f3", "+f4", "+f5", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7"]
+SILENT = ("sil", "sp")
+
+
+def _resample(wav: np.ndarray, rate: int) -> np.ndarray:
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(SAMPLE_RATE, rate)
+    return resample_poly(wav, SAMPLE_RATE // g, rate // g).astype(np.float32)
+
+
+def warp_times(tau: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Map times `tau` through anchors source[i] -> target[i]; slope 1 outside the anchors."""
+    inside = np.interp(tau, source, target)
+    before = target[0] - (source[0] - tau)
+    after = target[-1] + (tau - source[-1])
+    return np.where(tau < source[0], before, np.where(tau > source[-1], after, inside))
+
+
+def synthetic_twin(
+    words: list[str], word_times: np.ndarray, displacements: np.ndarray, fps: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(wav (N,) at SAMPLE_RATE, displacements (T, 68, 2)) of the clip spoken by a random voice,
+    or None when espeak-ng's words cannot be matched with the clip's."""
+    spoken = [(w, t) for w, t in zip(words, word_times) if w not in SILENT]
+    if not spoken:
+        return None
+    voice = str(rng.choice(ACCENTS)) + str(rng.choice(VARIANTS))
+    speech = synthesize(
+        " ".join(w for w, _ in spoken),
+        voice=voice,
+        words_per_minute=int(rng.integers(130, 200)),
+        pitch=int(rng.integers(15, 85)),
+        pitch_range=int(rng.integers(20, 90)),
+    )
+    if len(speech.word_starts) != len(spoken) or not speech.phonemes:
+        return None
+    # a word starts at its first phoneme (word events come a little before it)
+    onsets = np.array([p[1] for p in speech.phonemes if not p[0].startswith("_")])
+    starts = np.array([onsets[np.searchsorted(onsets, w - 1e-6)] if w <= onsets[-1] else w for w in speech.word_starts])
+    pauses = [p[1] for p in speech.phonemes if p[0].startswith("_") and p[1] > starts[-1]]
+    end = pauses[0] if pauses else len(speech.wav) / speech.sample_rate
+    lead, tail = rng.uniform(0.3, 0.9), rng.uniform(0.2, 0.6)
+    wav = _resample(speech.wav[: int(end * speech.sample_rate)], speech.sample_rate)
+    noise = float(np.abs(wav).max()) * 10 ** (-rng.uniform(45, 65) / 20)
+    wav = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.float32), wav, np.zeros(int(tail * SAMPLE_RATE), np.float32)])
+    wav = wav + rng.normal(0, noise, len(wav)).astype(np.float32)
+
+    source = np.append(starts, end) + lead  # synthetic timeline
+    target = np.append([t[0] for _, t in spoken], spoken[-1][1][1])  # the real clip's
+    if np.any(np.diff(source) <= 0) or np.any(np.diff(target) <= 0):
+        return None
+    n = n_video_frames(len(wav), fps)
+    real_time = warp_times(frame_centres(n, fps), source, target)
+    position = np.clip(real_time * fps - 0.5, 0, len(displacements) - 1)  # fractional frame index
+    lo = np.floor(position).astype(int)
+    hi = np.minimum(lo + 1, len(displacements) - 1)
+    w = (position - lo)[:, None, None]
+    return wav, ((1 - w) * displacements[lo] + w * displacements[hi]).astype(np.float32)
