@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--face", type=int, default=0, help="which face to animate, 0 = largest (default)")
     gen.add_argument("--blink-rate", type=float, default=None, help="blinks per second (default 0.33; 0 = none)")
     gen.add_argument("--crop-size", type=int, default=None, help="face crop size in px (default: native)")
+    gen.add_argument("--motion-scale", type=float, default=None, help="lip/jaw motion strength (default 1.3)")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
     pre = sub.add_parser("preprocess", help="extract landmarks and audio from raw clips for training")
@@ -74,13 +75,15 @@ def _generate(args) -> None:
     start = time.time()
     sample_image, sample_audio = talkface.sample_paths()
     check_output_path(args.output)
-    options = dict(fps=args.fps, seed=args.seed, face=args.face, crop_size=args.crop_size)
-    if args.blink_rate is not None:
-        options["blink_rate"] = args.blink_rate
-    options = GenerateOptions(**options)
+    chosen = dict(
+        fps=args.fps, seed=args.seed, face=args.face, crop_size=args.crop_size,
+        blink_rate=args.blink_rate, motion_scale=args.motion_scale,
+    )
+    options = {name: value for name, value in chosen.items() if value is not None}
+    GenerateOptions(**options)  # validate before any slow work
     if not args.quiet:
         print("talkface: finding the face and reading the speech...", file=sys.stderr)
-    video = talkface.generate(args.image or sample_image, args.audio or sample_audio, model=args.model, **options.__dict__)
+    video = talkface.generate(args.image or sample_image, args.audio or sample_audio, model=args.model, **options)
     video.save(args.output, progress=not args.quiet)
     if not args.quiet:
         took = time.time() - start

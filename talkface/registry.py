@@ -17,7 +17,7 @@ MODELS: dict[str, ModelSpec] = {
     "atnet-grid": ModelSpec(
         name="atnet-grid",
         weights="atnet_grid.pt",
-        sha256="92b351cecd8afa78474d136da42a01628a434d49f2e4821963d25bdd5c762d5b",
+        sha256="65301c844017390b200effd0418e564766d54e0da3246660ce4127dd85603915",
         description="ATVGnet AT-net (MFCC + LSTM -> landmark PCA) trained on GRID s1; warp renderer",
     ),
 }

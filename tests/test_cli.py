@@ -99,7 +99,7 @@ def test_mouth_moves_with_speech_and_rests_in_silence(tmp_path, speech):
     rest = np.concatenate([opening[:20], opening[-20:]])
     speaking = opening[30:-30]
     assert rest.std() < 0.5  # silent: lips still
-    assert speaking.max() - speaking.min() > 3.0  # pixels, on a face about 90 px wide
+    assert speaking.max() - speaking.min() > 2.0  # pixels, on a face about 90 px wide
     assert speaking.std() > 4 * rest.std()
 
 

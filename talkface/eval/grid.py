@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from talkface.data.preprocess import track_landmarks
+from talkface.errors import TalkfaceError
 from talkface.eval.metrics import embedding_distance, lmd, opening_correlation
 from talkface.io.video import read_video
 
@@ -64,13 +65,16 @@ def evaluate_speaker(
     with open(grid_dir / "splits.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["speaker"] == speaker and r["split"] == split]
     rows = rows[:limit] if limit else rows
-    clips = [
-        evaluate_clip(pipeline, grid_dir / r["video"], **options) for r in tqdm(rows, desc=f"{speaker} {split}", leave=False)
-    ]
+    clips, skipped = [], []
+    for r in tqdm(rows, desc=f"{speaker} {split}", leave=False):
+        try:
+            clips.append(evaluate_clip(pipeline, grid_dir / r["video"], **options))
+        except TalkfaceError as e:  # e.g. a corrupt clip whose first frame shows no face
+            skipped.append({"clip": Path(r["video"]).stem, "reason": str(e)})
     keys = ["lmd_mouth", "lmd_mouth_static", "opening_corr", "identity_distance"]
     mean = {k: float(np.nanmean([c[k] for c in clips])) for k in keys}
     mean["lmd_ratio"] = mean["lmd_mouth"] / mean["lmd_mouth_static"]
-    return {"speaker": speaker, "split": split, "clips": clips, "mean": mean}
+    return {"speaker": speaker, "split": split, "clips": clips, "skipped": skipped, "mean": mean}
 
 
 if __name__ == "__main__":
@@ -84,15 +88,16 @@ if __name__ == "__main__":
     parser.add_argument("--split", default="val")
     parser.add_argument("--model", default=None)
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--motion-scale", type=float, default=1.0)
+    parser.add_argument("--motion-scale", type=float, default=None, help="default: the pipeline's")
     parser.add_argument("-o", "--output", default=None)
     args = parser.parse_args()
     pipeline = talkface.load_pipeline(args.model)
-    result = evaluate_speaker(pipeline, args.grid, args.speaker, args.split, args.limit, motion_scale=args.motion_scale)
+    options = {} if args.motion_scale is None else {"motion_scale": args.motion_scale}
+    result = evaluate_speaker(pipeline, args.grid, args.speaker, args.split, args.limit, **options)
     m = result["mean"]
     print(json.dumps(m, indent=1))
     print(
-        f"| {args.speaker} {args.split} | {len(result['clips'])} | {m['lmd_mouth_static']:.3f} | {m['lmd_mouth']:.3f} "
+        f"| {args.speaker} {args.split} | {len(result['clips'])} (+{len(result['skipped'])} skipped) | {m['lmd_mouth_static']:.3f} | {m['lmd_mouth']:.3f} "
         f"| {m['lmd_ratio']:.3f} | {m['opening_corr']:.3f} | {m['identity_distance']:.3f} |"
     )
     if args.output:
