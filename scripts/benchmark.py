@@ -32,7 +32,9 @@ args = parser.parse_args()
 
 torch.set_num_threads(2)
 wav = load_audio(talkface.sample_paths()[1])
-wav = np.tile(wav, int(np.ceil(args.seconds * 16000 / len(wav))))[: int(args.seconds * 16000)]
+wav = np.tile(wav, int(np.ceil(args.seconds * 16000 / len(wav))))[
+    : int(args.seconds * 16000)
+]
 pipe = talkface.load_pipeline()
 tmp = Path(tempfile.mkdtemp())
 times = {}
@@ -48,20 +50,37 @@ def timed(name, fn):
 pipe.prepare_face(args.image)  # warm-up: dlib model loading is a one-off cost
 face = timed("face", lambda: pipe.prepare_face(args.image, crop_size=args.crop_size))
 timed("features", lambda: speech_features(wav))
-motion = timed("motion", lambda: pipe.motion(wav, face, args.fps, DEFAULT_RATE, np.random.default_rng(0)))
+motion = timed(
+    "motion",
+    lambda: pipe.motion(wav, face, args.fps, DEFAULT_RATE, np.random.default_rng(0)),
+)
 render = pipe.render(face, motion)
 frames = timed("render", lambda: [render(i) for i in range(len(motion))])
 timed("encode", lambda: write_video(tmp / "out.mp4", frames, args.fps, wav))
-static = timed("static baseline (encode only)", lambda: write_video(tmp / "static.mp4", [face.photo] * len(motion), args.fps, wav))
-end_to_end = timed("end to end (generate + save)", lambda: talkface.generate(args.image, wav, fps=args.fps, crop_size=args.crop_size).save(tmp / "e2e.mp4"))
+static = timed(
+    "static baseline (encode only)",
+    lambda: write_video(tmp / "static.mp4", [face.photo] * len(motion), args.fps, wav),
+)
+end_to_end = timed(
+    "end to end (generate + save)",
+    lambda: talkface.generate(
+        args.image, wav, fps=args.fps, crop_size=args.crop_size
+    ).save(tmp / "e2e.mp4"),
+)
 
 n = len(motion)
 h, w = face.photo.shape[:2]
-print(f"{args.seconds:g} s of speech, {n} frames at {args.fps:g} fps, photo {w}x{h}, face crop {face.crop.size} px, torch threads {torch.get_num_threads()}")
+print(
+    f"{args.seconds:g} s of speech, {n} frames at {args.fps:g} fps, photo {w}x{h}, face crop {face.crop.size} px, torch threads {torch.get_num_threads()}"
+)
 print(f"{'stage':32s} {'seconds':>8s} {'ms/frame':>9s}")
 for name, seconds in times.items():
     print(f"{name:32s} {seconds:8.3f} {1000 * seconds / n:9.2f}")
 total = times["end to end (generate + save)"]
-print(f"end to end: {n / total:.1f} fps = {n / total / 25:.2f}x real time (25 fps); "
-      f"{total / times['static baseline (encode only)']:.2f}x the static baseline's time")
-print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+print(
+    f"end to end: {n / total:.1f} fps = {n / total / 25:.2f}x real time (25 fps); "
+    f"{total / times['static baseline (encode only)']:.2f}x the static baseline's time"
+)
+print(
+    f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+)

@@ -18,12 +18,20 @@ parser.add_argument("output")
 args = parser.parse_args()
 
 state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
-keep = {k: state[k] for k in ("version", "config", "model", "epoch", "metrics", "train_config") if k in state}
+keep = {
+    k: state[k]
+    for k in ("version", "config", "model", "epoch", "metrics", "train_config")
+    if k in state
+}
 # float16 halves the file; the pipeline computes in float32 (max error ~1e-3 relative)
-keep["model"] = {k: v.half() if v.is_floating_point() else v for k, v in keep["model"].items()}
+keep["model"] = {
+    k: v.half() if v.is_floating_point() else v for k, v in keep["model"].items()
+}
 buffer = io.BytesIO()
 torch.save(keep, buffer)
 data = buffer.getvalue()
 with open(args.output, "wb") as f:
     f.write(data)
-print(f"{args.output}: {len(data) / 1e6:.2f} MB, epoch {keep.get('epoch')}, sha256 {hashlib.sha256(data).hexdigest()}")
+print(
+    f"{args.output}: {len(data) / 1e6:.2f} MB, epoch {keep.get('epoch')}, sha256 {hashlib.sha256(data).hexdigest()}"
+)

@@ -16,7 +16,9 @@ from talkface.data.landmarks import compute_mean_face, load_split
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("cache", type=Path, help="output folder of `talkface preprocess`")
-parser.add_argument("-o", "--output", type=Path, default=Path("talkface/assets/mean_face.npy"))
+parser.add_argument(
+    "-o", "--output", type=Path, default=Path("talkface/assets/mean_face.npy")
+)
 args = parser.parse_args()
 
 clips = load_split(args.cache, "train", speakers=("s1",))

@@ -26,4 +26,6 @@ with wave.open(str(ASSETS / "sample_speech.wav"), "wb") as f:
     f.setsampwidth(2)
     f.setframerate(speech.sample_rate)
     f.writeframes((np.clip(speech.wav, -1, 1) * 32767).astype("<i2").tobytes())
-print(f"wrote {ASSETS}/sample_face.jpg and sample_speech.wav ({len(speech.wav) / speech.sample_rate:.1f} s)")
+print(
+    f"wrote {ASSETS}/sample_face.jpg and sample_speech.wav ({len(speech.wav) / speech.sample_rate:.1f} s)"
+)

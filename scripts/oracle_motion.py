@@ -32,11 +32,21 @@ for clip in load_split(args.cache, args.split, speakers=(args.speaker,)):
     real, fps = read_video(f"{args.grid}/{args.speaker}/{clip['name']}.mp4")
     face = pipe.prepare_face(real[0])
     motion = np.zeros_like(clip_displacements(clip))
-    motion[:, SPEECH_POINTS] = clip_displacements(clip)[:, SPEECH_POINTS]  # what the pipeline animates
+    motion[:, SPEECH_POINTS] = clip_displacements(clip)[
+        :, SPEECH_POINTS
+    ]  # what the pipeline animates
     render = pipe.render(face, Motion(motion, np.zeros(len(motion), np.float32), fps))
     fake = track_landmarks(np.stack([render(i) for i in range(len(motion))]))
     truth = clip["landmarks"]
-    rows.append((lmd(truth, fake), lmd(truth, np.repeat(truth[:1], len(truth), 0)), opening_correlation(truth, fake)))
+    rows.append(
+        (
+            lmd(truth, fake),
+            lmd(truth, np.repeat(truth[:1], len(truth), 0)),
+            opening_correlation(truth, fake),
+        )
+    )
 oracle, static, corr = np.mean(rows, axis=0)
-print(f"{args.speaker} {args.split}: {len(rows)} clips, oracle LMD {oracle:.3f}, static {static:.3f}, "
-      f"ratio {oracle / static:.3f}, opening corr {corr:.3f}")
+print(
+    f"{args.speaker} {args.split}: {len(rows)} clips, oracle LMD {oracle:.3f}, static {static:.3f}, "
+    f"ratio {oracle / static:.3f}, opening corr {corr:.3f}"
+)

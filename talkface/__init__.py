@@ -56,4 +56,6 @@ def generate(image, audio, *, model: str | None = None, **options) -> Video:
 def sample_paths() -> tuple[str, str]:
     """Paths of the bundled sample face photo and speech recording."""
     assets = resources.files("talkface.assets")
-    return str(assets.joinpath("sample_face.jpg")), str(assets.joinpath("sample_speech.wav"))
+    return str(assets.joinpath("sample_face.jpg")), str(
+        assets.joinpath("sample_speech.wav")
+    )

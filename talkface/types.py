@@ -69,5 +69,12 @@ class Video:
 
         from talkface.io.video import write_video
 
-        frames = tqdm(self, total=self.n_frames, desc="render", unit="frame", disable=not progress, leave=False)
+        frames = tqdm(
+            self,
+            total=self.n_frames,
+            desc="render",
+            unit="frame",
+            disable=not progress,
+            leave=False,
+        )
         return write_video(path, frames, self.fps, self.audio, self.sample_rate)

@@ -23,11 +23,15 @@ def load_weights(name_or_path: str | Path) -> dict:
         spec = MODELS[str(name_or_path)]
         data = resources.files("talkface.assets").joinpath(spec.weights).read_bytes()
         if sha256_of(data) != spec.sha256:
-            raise TalkfaceError(f"weights of {spec.name} are corrupt (sha256 mismatch): reinstall talkface")
+            raise TalkfaceError(
+                f"weights of {spec.name} are corrupt (sha256 mismatch): reinstall talkface"
+            )
         source = data
     else:
         path = Path(name_or_path)
         if not path.exists():
-            raise TalkfaceError(f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(MODELS))}) nor a file")
+            raise TalkfaceError(
+                f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(MODELS))}) nor a file"
+            )
         source = path.read_bytes()
     return torch.load(io.BytesIO(source), map_location="cpu", weights_only=True)

@@ -9,7 +9,9 @@ GRID = Path(__file__).resolve().parents[2] / "shared" / "data" / "grid"
 @pytest.fixture(scope="session")
 def grid_dir() -> Path:
     if not (GRID / "splits.csv").exists():
-        pytest.skip(f"GRID data not found at {GRID} (../shared/data/grid beside the project)")
+        pytest.skip(
+            f"GRID data not found at {GRID} (../shared/data/grid beside the project)"
+        )
     return GRID
 
 

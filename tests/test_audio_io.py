@@ -16,8 +16,14 @@ def _write_with_pyav(path, wav, rate, codec, channels=1, stream_rate=None):
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=stream_rate)
         stream.layout = layout
-        resampler = av.AudioResampler(format=stream.codec_context.codec.audio_formats[0].name, layout=layout, rate=stream_rate)
-        interleaved = np.repeat(wav[:, None], channels, 1).reshape(1, -1).astype(np.float32)
+        resampler = av.AudioResampler(
+            format=stream.codec_context.codec.audio_formats[0].name,
+            layout=layout,
+            rate=stream_rate,
+        )
+        interleaved = (
+            np.repeat(wav[:, None], channels, 1).reshape(1, -1).astype(np.float32)
+        )
         frame = av.AudioFrame.from_ndarray(interleaved, format="flt", layout=layout)
         frame.sample_rate = rate
         for converted in resampler.resample(frame) + resampler.resample(None):
@@ -36,9 +42,17 @@ def tone():
 
 @pytest.mark.parametrize(
     "suffix, codec, channels, stream_rate",
-    [("m4a", "aac", 2, None), ("mp3", "libmp3lame", 1, None), ("flac", "flac", 2, None), ("ogg", "libopus", 1, 48000), ("mkv", "aac", 1, 22050)],
+    [
+        ("m4a", "aac", 2, None),
+        ("mp3", "libmp3lame", 1, None),
+        ("flac", "flac", 2, None),
+        ("ogg", "libopus", 1, 48000),
+        ("mkv", "aac", 1, 22050),
+    ],
 )
-def test_formats_decode_to_mono_16k(tmp_path, tone, suffix, codec, channels, stream_rate):
+def test_formats_decode_to_mono_16k(
+    tmp_path, tone, suffix, codec, channels, stream_rate
+):
     wav, rate = tone
     path = tmp_path / f"tone.{suffix}"
     _write_with_pyav(path, wav, rate, codec, channels, stream_rate)
@@ -46,7 +60,7 @@ def test_formats_decode_to_mono_16k(tmp_path, tone, suffix, codec, channels, str
     assert out.dtype == np.float32 and out.ndim == 1
     assert abs(len(out) / 16000 - 1.5) < 0.08  # codec padding only
     # silent first half, tone in the second
-    assert np.abs(out[: 7000]).max() < 0.02
+    assert np.abs(out[:7000]).max() < 0.02
     assert 0.2 < np.abs(out[10000:20000]).max() < 0.6
 
 
@@ -67,7 +81,9 @@ def test_wav_any_rate_and_channels(tmp_path, tone):
 
 
 def test_audio_track_of_a_video(grid_dir):
-    out = load_audio(grid_dir / "s31" / sorted(p.name for p in (grid_dir / "s31").glob("*.mp4"))[0])
+    out = load_audio(
+        grid_dir / "s31" / sorted(p.name for p in (grid_dir / "s31").glob("*.mp4"))[0]
+    )
     assert abs(len(out) / 16000 - 3.0) < 0.1
 
 
@@ -90,7 +106,9 @@ def test_missing_unreadable_and_empty(tmp_path):
 def test_video_without_audio_track(tmp_path):
     from talkface.io.video import write_video
 
-    path = write_video(tmp_path / "silent.mp4", [np.zeros((64, 64, 3), np.uint8)] * 5, 25)
+    path = write_video(
+        tmp_path / "silent.mp4", [np.zeros((64, 64, 3), np.uint8)] * 5, 25
+    )
     with pytest.raises(TalkfaceError, match="no audio"):
         load_audio(path)
 

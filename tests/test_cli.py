@@ -16,7 +16,12 @@ from talkface.io.video import probe_video, read_video
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "talkface", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "talkface", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
 
 
 def write_wav(path, wav, rate=16000):
@@ -76,12 +81,17 @@ def test_face_outside_mouth_and_eyes_stays_close_to_the_photo(sample_video, face
         ex0, ey0 = eye.min(0).astype(int) - 6
         ex1, ey1 = eye.max(0).astype(int) + 6
         upper_face[ey0:ey1, ex0:ex1] = False
-    diff = np.abs(frames.astype(np.int16) - face_photo[None].astype(np.int16))[:, upper_face]
+    diff = np.abs(frames.astype(np.int16) - face_photo[None].astype(np.int16))[
+        :, upper_face
+    ]
     # the floor: the photo itself through the same H.264 encoder
     from talkface.io.video import write_video
 
     write_video(sample_video.parent / "photo.mp4", [face_photo] * 2, 25)
-    floor = np.abs(read_video(sample_video.parent / "photo.mp4")[0][1].astype(np.int16) - face_photo)[upper_face]
+    floor = np.abs(
+        read_video(sample_video.parent / "photo.mp4")[0][1].astype(np.int16)
+        - face_photo
+    )[upper_face]
     assert diff.mean() < floor.mean() + 1.0
     # and the picture far from the face is the photo itself (up to the codec)
     assert np.abs(frames[:, -60:].astype(int) - face_photo[-60:]).mean() < 3.0
@@ -92,7 +102,9 @@ def test_mouth_moves_with_speech_and_rests_in_silence(tmp_path, speech):
     from talkface.features.audio import SAMPLE_RATE
 
     wav = load_audio(write_wav(tmp_path / "s.wav", speech.wav, speech.sample_rate))
-    padded = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), wav, np.zeros(SAMPLE_RATE, np.float32)])
+    padded = np.concatenate(
+        [np.zeros(SAMPLE_RATE, np.float32), wav, np.zeros(SAMPLE_RATE, np.float32)]
+    )
     video = talkface.generate(talkface.sample_paths()[0], padded, seed=1, blink_rate=0)
     frames = video.frames()
     opening = inner_lip_opening(track_landmarks(frames))
@@ -108,7 +120,9 @@ def test_grid_first_frame_and_its_audio(tmp_path, grid_dir):
     real, _ = read_video(clip)
     Image.fromarray(real[0]).save(tmp_path / "first.png")
     out = tmp_path / "grid.mp4"
-    result = run("generate", "--image", tmp_path / "first.png", "--audio", clip, "-o", out, "-q")
+    result = run(
+        "generate", "--image", tmp_path / "first.png", "--audio", clip, "-o", out, "-q"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet
     assert_video_contract(out, len(load_audio(clip)) / 16000, 25, 360, 288)
@@ -130,7 +144,18 @@ def test_fps_and_seed(tmp_path, samples):
 def test_silent_audio_gives_a_still_closed_mouth_that_blinks(tmp_path, samples):
     silent = write_wav(tmp_path / "silence.wav", np.zeros(16000 * 6, np.float32))
     out = tmp_path / "still.mp4"
-    result = run("generate", "--audio", silent, "-o", out, "--seed", "2", "--blink-rate", "0.5", "-q")
+    result = run(
+        "generate",
+        "--audio",
+        silent,
+        "-o",
+        out,
+        "--seed",
+        "2",
+        "--blink-rate",
+        "0.5",
+        "-q",
+    )
     assert result.returncode == 0, result.stderr
     landmarks = track_landmarks(read_video(out)[0])
     assert np.ptp(inner_lip_opening(landmarks)) < 1.5
@@ -167,7 +192,9 @@ def test_user_errors_are_one_line_and_leave_nothing(tmp_path, samples):
     readonly.mkdir()
     readonly.chmod(0o500)
     try:
-        if not __import__("os").access(readonly, __import__("os").W_OK):  # root can write anyway
+        if not __import__("os").access(
+            readonly, __import__("os").W_OK
+        ):  # root can write anyway
             _error(run("generate", "-o", readonly / "out.mp4"), "not writable")
     finally:
         readonly.chmod(0o700)
@@ -192,14 +219,32 @@ def test_several_faces_largest_first_and_face_flag(tmp_path, face_photo):
     head = face_photo[20:230, 110:320]  # the astronaut's head, 210 px square
     group = np.full((480, 800, 3), 200, np.uint8)
     group[30:450, :420] = cv2.resize(head, (420, 420), interpolation=cv2.INTER_CUBIC)
-    group[100:352, 500:752] = cv2.resize(head, (252, 252), interpolation=cv2.INTER_CUBIC)
+    group[100:352, 500:752] = cv2.resize(
+        head, (252, 252), interpolation=cv2.INTER_CUBIC
+    )
     Image.fromarray(group).save(tmp_path / "group.png")
     from talkface.face.detect import detect_faces
 
     boxes = detect_faces(group)
-    assert len(boxes) == 2 and boxes[0].area > boxes[1].area and boxes[0].right < 420 < boxes[1].left
+    assert (
+        len(boxes) == 2
+        and boxes[0].area > boxes[1].area
+        and boxes[0].right < 420 < boxes[1].left
+    )
     out = tmp_path / "second.mp4"
-    assert run("generate", "--image", tmp_path / "group.png", "--face", "1", "-o", out, "-q").returncode == 0
+    assert (
+        run(
+            "generate",
+            "--image",
+            tmp_path / "group.png",
+            "--face",
+            "1",
+            "-o",
+            out,
+            "-q",
+        ).returncode
+        == 0
+    )
     frames = read_video(out)[0]
     # only the second (right-hand) face moves; the first stays the photo
     moving = np.abs(frames.astype(np.int16) - frames[:1]).max(0).max(-1) > 40
@@ -209,4 +254,9 @@ def test_several_faces_largest_first_and_face_flag(tmp_path, face_photo):
 
 def test_import_is_light():
     code = "import sys, talkface; print(sorted(m for m in ('torch', 'dlib', 'av', 'cv2') if m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True
+        ).stdout.strip()
+        == "[]"
+    )

@@ -26,8 +26,12 @@ def test_lmd_golden_values(mouths):
 def test_lmd_centring_removes_translation_and_scales_linearly(mouths):
     real, fake = mouths
     shifted = fake + np.array([7.0, -2.0])
-    assert lmd(real, shifted, centre="mean") == pytest.approx(lmd(real, fake, centre="mean"))
-    assert lmd(real, real + np.array([7.0, -2.0]), centre="none") == pytest.approx(np.hypot(7, 2))
+    assert lmd(real, shifted, centre="mean") == pytest.approx(
+        lmd(real, fake, centre="mean")
+    )
+    assert lmd(real, real + np.array([7.0, -2.0]), centre="none") == pytest.approx(
+        np.hypot(7, 2)
+    )
     assert lmd(real * 3, fake * 3) == pytest.approx(3 * lmd(real, fake))
 
 
@@ -40,4 +44,6 @@ def test_opening_correlation_and_embedding_distance():
     inverted[:, [67, 66, 65], 1] *= -1
     assert opening_correlation(real, inverted) == pytest.approx(-1.0)
     assert opening_correlation(real, np.zeros_like(real)) == 0.0
-    assert embedding_distance(np.zeros(128), np.full((4, 128), 0.5)) == pytest.approx(np.sqrt(128) * 0.5)
+    assert embedding_distance(np.zeros(128), np.full((4, 128), 0.5)) == pytest.approx(
+        np.sqrt(128) * 0.5
+    )

@@ -23,8 +23,12 @@ def _similarity(angle, scale, tx, ty):
 def test_similarity_recovers_a_known_transform():
     points = np.random.default_rng(0).uniform(0, 100, (30, 2))
     truth = _similarity(0.3, 1.7, 12.0, -5.0)
-    np.testing.assert_allclose(similarity_transform(points, apply_affine(truth, points)), truth, atol=1e-9)
-    np.testing.assert_allclose(invert_affine(truth) @ np.vstack([truth, [0, 0, 1]]), np.eye(3)[:2], atol=1e-12)
+    np.testing.assert_allclose(
+        similarity_transform(points, apply_affine(truth, points)), truth, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        invert_affine(truth) @ np.vstack([truth, [0, 0, 1]]), np.eye(3)[:2], atol=1e-12
+    )
 
 
 def test_mean_face_is_a_symmetric_unit_square_face():
@@ -40,7 +44,9 @@ def test_canonical_is_invariant_to_position_rotation_and_size():
     face = mean_face() * 200 + np.random.default_rng(1).normal(0, 1, (68, 2))
     moved = apply_affine(_similarity(-0.4, 2.5, 300, 40), face)
     np.testing.assert_allclose(to_canonical(moved), to_canonical(face), atol=1e-5)
-    np.testing.assert_allclose(to_canonical(mean_face() * 300 + 7), mean_face(), atol=1e-5)
+    np.testing.assert_allclose(
+        to_canonical(mean_face() * 300 + 7), mean_face(), atol=1e-5
+    )
 
 
 def test_crop_then_paste_back_restores_the_photo(face_photo):
@@ -52,7 +58,9 @@ def test_crop_then_paste_back_restores_the_photo(face_photo):
     assert 128 <= size <= 512 and size % 16 == 0
     crop = crop_face(face_photo, landmarks, size)
     # landmarks land on the mean face in the crop
-    assert np.abs(crop.landmarks[27:48] - mean_face()[27:48] * size).mean() < 0.05 * size
+    assert (
+        np.abs(crop.landmarks[27:48] - mean_face()[27:48] * size).mean() < 0.05 * size
+    )
     mask = paste_mask(crop.landmarks, size)
     restored = PasteBack(face_photo, crop.to_crop, mask)(crop.image)
     assert restored.shape == face_photo.shape
@@ -73,7 +81,9 @@ def test_paste_back_of_a_changed_crop_changes_the_face(face_photo):
 
     landmarks = detect_landmarks(face_photo, detect_faces(face_photo)[0])
     crop = crop_face(face_photo, landmarks, 256)
-    out = PasteBack(face_photo, crop.to_crop, paste_mask(crop.landmarks, 256))(np.zeros_like(crop.image))
+    out = PasteBack(face_photo, crop.to_crop, paste_mask(crop.landmarks, 256))(
+        np.zeros_like(crop.image)
+    )
     nose = landmarks[30].astype(int)
     assert out[nose[1], nose[0]].max() < 10  # the face centre is now the (black) crop
 
@@ -82,4 +92,9 @@ def test_paste_back_of_a_changed_crop_changes_the_face(face_photo):
 def test_mask_is_zero_at_the_crop_border(size):
     mask = paste_mask(mean_face() * size, size)
     assert mask.max() > 0.99
-    assert mask[0].max() == 0 and mask[-1].max() == 0 and mask[:, 0].max() == 0 and mask[:, -1].max() == 0
+    assert (
+        mask[0].max() == 0
+        and mask[-1].max() == 0
+        and mask[:, 0].max() == 0
+        and mask[:, -1].max() == 0
+    )

@@ -15,7 +15,9 @@ def rgb():
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP"])
 def test_formats(tmp_path, rgb, fmt):
     path = tmp_path / f"img.{fmt.lower()}"
-    Image.fromarray(rgb).save(path, format=fmt, quality=100) if fmt != "BMP" else Image.fromarray(rgb).save(path)
+    Image.fromarray(rgb).save(
+        path, format=fmt, quality=100
+    ) if fmt != "BMP" else Image.fromarray(rgb).save(path)
     out = load_image(path)
     assert out.shape == (60, 80, 3) and out.dtype == np.uint8
     assert np.abs(out.astype(int) - rgb).mean() < 3

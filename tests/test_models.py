@@ -61,14 +61,18 @@ def test_pca_project_reconstruct_round_trip(tiny):
     basis, _ = torch.linalg.qr(torch.randn(136, k))
     tiny.set_pca(basis, torch.randn(136), torch.rand(k) + 0.5)
     coefficients = torch.randn(3, k)
-    torch.testing.assert_close(tiny.project(tiny.reconstruct(coefficients)), coefficients, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        tiny.project(tiny.reconstruct(coefficients)), coefficients, atol=1e-4, rtol=1e-4
+    )
 
 
 def test_overfits_a_small_batch():
     torch.manual_seed(0)
     model = AudioToLandmark(PRESETS["tiny"])
     windows, identity = _inputs(model.config, batch=4, frames=8, seed=1)
-    target = torch.randn(4, 8, model.config.n_components, generator=torch.Generator().manual_seed(2))
+    target = torch.randn(
+        4, 8, model.config.n_components, generator=torch.Generator().manual_seed(2)
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(150):
@@ -83,7 +87,9 @@ def test_overfits_a_small_batch():
 
 def test_port_matches_the_paper_structure():
     config = PRESETS["atnet-grid"]
-    assert config.context == 28 and config.n_mfcc == 12  # 280 ms of MFCC c1..c12 (paper 004 sec. 4)
+    assert (
+        config.context == 28 and config.n_mfcc == 12
+    )  # 280 ms of MFCC c1..c12 (paper 004 sec. 4)
     model = AudioToLandmark(config)
     convs = [m for m in model.audio_encoder if isinstance(m, torch.nn.Sequential)]
     assert len(convs) == 5 and isinstance(model.lstm, torch.nn.LSTM)

@@ -45,7 +45,9 @@ def test_blinks_have_natural_rate_and_duration():
     rate = len(starts) / 600
     assert 0.25 <= rate <= 0.45
     durations = (ends[: len(starts)] - starts[: len(ends)]) / fps
-    full = np.array([np.sum(closure[s - 10 : s + 20] > 0.05) for s in starts[1:-1]]) / fps
+    full = (
+        np.array([np.sum(closure[s - 10 : s + 20] > 0.05) for s in starts[1:-1]]) / fps
+    )
     assert 0.1 <= np.median(full) <= 0.4
     assert durations.max() < 0.4
     assert closure.max() == 1.0 and closure.min() == 0.0

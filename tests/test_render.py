@@ -42,7 +42,9 @@ def test_opening_the_jaw_moves_the_chin_and_paints_a_dark_mouth(crop):
     cv2.fillPoly(mouth, [np.round(target[INNER_LIPS]).astype(np.int32)], 1)
     inside = frame[mouth.astype(bool)].astype(float)
     # a dark cavity with bright teeth near the upper lip
-    assert np.median(inside.mean(1)) < 0.6 * np.median(crop.image.reshape(-1, 3).mean(1))
+    assert np.median(inside.mean(1)) < 0.6 * np.median(
+        crop.image.reshape(-1, 3).mean(1)
+    )
     assert inside.mean(1).max() > 150
     # the chin moved down by about the drop: the image below the old chin changed a lot
     chin = crop.landmarks[8].astype(int)

@@ -8,17 +8,32 @@ def test_warp_times_hits_anchors_and_keeps_real_time_outside():
     source = np.array([1.0, 2.0, 4.0])
     target = np.array([0.5, 2.5, 3.0])
     tau = np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0])
-    np.testing.assert_allclose(warp_times(tau, source, target), [-0.5, 0.5, 1.5, 2.5, 2.75, 3.0, 4.0])
+    np.testing.assert_allclose(
+        warp_times(tau, source, target), [-0.5, 0.5, 1.5, 2.5, 2.75, 3.0, 4.0]
+    )
 
 
 def test_twin_carries_the_real_motion_onto_the_synthetic_timeline():
     fps = 25.0
     words = ["sil", "bin", "blue", "at", "f", "two", "now", "sil"]
-    times = np.array([[0, 0.8], [0.8, 1.0], [1.0, 1.3], [1.3, 1.4], [1.4, 1.7], [1.7, 2.0], [2.0, 2.3], [2.3, 3.0]])
+    times = np.array(
+        [
+            [0, 0.8],
+            [0.8, 1.0],
+            [1.0, 1.3],
+            [1.3, 1.4],
+            [1.4, 1.7],
+            [1.7, 2.0],
+            [2.0, 2.3],
+            [2.3, 3.0],
+        ]
+    )
     # a "motion" whose value is its own frame index tells where each synthetic frame came from
     frames = np.arange(75, dtype=np.float32)
     displacements = np.repeat(frames[:, None, None], 68, 1).repeat(2, 2)
-    wav, motion = synthetic_twin(words, times, displacements, fps, np.random.default_rng(0))
+    wav, motion = synthetic_twin(
+        words, times, displacements, fps, np.random.default_rng(0)
+    )
     assert len(motion) == n_video_frames(len(wav), fps)
     source_frame = motion[:, 0, 0]
     assert np.all(np.diff(source_frame) >= 0)  # time runs forward

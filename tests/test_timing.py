@@ -15,7 +15,15 @@ from talkface.features.align import (
 
 @pytest.mark.parametrize(
     "seconds, fps, expected",
-    [(3.0, 25, 75), (2.98, 25, 75), (1.0, 30, 30), (0.5, 29.97, 15), (1.019, 25, 25), (1.021, 25, 26), (0.001, 25, 1)],
+    [
+        (3.0, 25, 75),
+        (2.98, 25, 75),
+        (1.0, 30, 30),
+        (0.5, 29.97, 15),
+        (1.019, 25, 25),
+        (1.021, 25, 26),
+        (0.001, 25, 1),
+    ],
 )
 def test_video_frames_round_duration_times_fps(seconds, fps, expected):
     assert n_video_frames(int(round(seconds * SAMPLE_RATE)), fps) == expected
@@ -44,5 +52,9 @@ def test_windows_centred_on_each_frame_and_clamped_at_edges():
 def test_frame_centres_and_indices_agree():
     centres = frame_centres(4, 25)
     np.testing.assert_allclose(centres, [0.02, 0.06, 0.10, 0.14])
-    np.testing.assert_array_equal(frame_to_feature_index(np.arange(4), 25), [2, 6, 10, 14])
-    np.testing.assert_array_equal(seconds_to_frame(np.array([0.0, 0.039, 0.04, 1.0]), 25), [0, 0, 1, 25])
+    np.testing.assert_array_equal(
+        frame_to_feature_index(np.arange(4), 25), [2, 6, 10, 14]
+    )
+    np.testing.assert_array_equal(
+        seconds_to_frame(np.array([0.0, 0.039, 0.04, 1.0]), 25), [0, 0, 1, 25]
+    )

@@ -8,12 +8,18 @@ import numpy as np
 
 
 def talkface(*args):
-    return subprocess.run([sys.executable, "-m", "talkface", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "talkface", *map(str, args)],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_preprocess_train_resume(tmp_path, grid_dir):
     cache = tmp_path / "cache"
-    result = talkface("preprocess", grid_dir, cache, "--shard", "0/340", "--jobs", "1", "-q")
+    result = talkface(
+        "preprocess", grid_dir, cache, "--shard", "0/340", "--jobs", "1", "-q"
+    )
     assert result.returncode == 0, result.stderr
     files = sorted(cache.rglob("*.npz"))
     assert len(files) == 3
@@ -23,11 +29,25 @@ def test_preprocess_train_resume(tmp_path, grid_dir):
     assert abs(len(clip["wav"]) / 16000 - 3.0) < 0.05 and clip["words"][0] == "sil"
     # a second run skips finished clips
     stamp = files[0].stat().st_mtime_ns
-    assert talkface("preprocess", grid_dir, cache, "--shard", "0/340", "-q").returncode == 0
+    assert (
+        talkface("preprocess", grid_dir, cache, "--shard", "0/340", "-q").returncode
+        == 0
+    )
     assert files[0].stat().st_mtime_ns == stamp
 
     run = tmp_path / "run"
-    common = ["--cache", cache, "--out", run, "--model", "tiny", "--batch-size", "2", "--sequence", "8"]
+    common = [
+        "--cache",
+        cache,
+        "--out",
+        run,
+        "--model",
+        "tiny",
+        "--batch-size",
+        "2",
+        "--sequence",
+        "8",
+    ]
     result = talkface("train", "atnet", *common, "--epochs", "1")
     assert result.returncode == 0, result.stderr
     assert (run / "last.pt").exists() and (run / "best.pt").exists()

@@ -14,7 +14,9 @@ from talkface.face.landmarks import JAW, STABLE
 SPEECH_LEAD_FRAMES = 3  # lips start moving about 100 ms before the acoustic onset
 
 
-def load_split(cache_dir: str | Path, split: str, speakers: tuple[str, ...] | None = None) -> list[dict]:
+def load_split(
+    cache_dir: str | Path, split: str, speakers: tuple[str, ...] | None = None
+) -> list[dict]:
     """Preprocessed clips of one split (as listed in the cache manifest), each with its name."""
     import json
 
@@ -45,7 +47,12 @@ def procrustes_mean(shapes: np.ndarray, iterations: int = 4) -> np.ndarray:
     """Generalised Procrustes mean of (N, 68, 2) shapes, aligned on their stable points."""
     reference = shapes[0].astype(np.float64)
     for _ in range(iterations):
-        aligned = np.stack([apply_affine(similarity_transform(s[STABLE], reference[STABLE]), s) for s in shapes])
+        aligned = np.stack(
+            [
+                apply_affine(similarity_transform(s[STABLE], reference[STABLE]), s)
+                for s in shapes
+            ]
+        )
         reference = aligned.mean(0)
     return reference
 
@@ -58,7 +65,9 @@ def symmetrise(shape: np.ndarray) -> np.ndarray:
     return 0.5 * (shape + mirrored[MIRROR])
 
 
-def place_in_unit_square(shape: np.ndarray, width: float = 0.52, centre_y: float = 0.57) -> np.ndarray:
+def place_in_unit_square(
+    shape: np.ndarray, width: float = 0.52, centre_y: float = 0.57
+) -> np.ndarray:
     """Scale and shift a (68, 2) shape so the face spans `width` of a unit square, centred."""
     shape = shape - shape.mean(0)
     scale = width / np.ptp(shape[JAW, 0])

@@ -26,9 +26,11 @@ from talkface.face.detect import detect_faces
 from talkface.face.landmarks import detect_landmarks
 from talkface.features.align import SAMPLE_RATE
 from talkface.io.audio import load_audio
-from talkface.io.video import iter_video_frames
+from talkface.io.video import read_video
 
-REDETECT_EVERY = 5  # frames; GRID heads barely move, and detection is 20x dearer than landmarks
+REDETECT_EVERY = (
+    5  # frames; GRID heads barely move, and detection is 20x dearer than landmarks
+)
 GRID_ALIGN_UNITS = 25000.0  # GRID .align times are in 1/25000 s
 
 
@@ -52,7 +54,9 @@ def grid_layout(raw_dir: str | Path) -> list[ClipSource]:
     with open(raw_dir / "splits.csv") as f:
         rows = list(csv.DictReader(f))
     return [
-        ClipSource(raw_dir / r["video"], raw_dir / r["alignment"], r["speaker"], r["split"])
+        ClipSource(
+            raw_dir / r["video"], raw_dir / r["alignment"], r["speaker"], r["split"]
+        )
         for r in rows
     ]
 
@@ -65,7 +69,9 @@ def read_grid_alignment(path: Path) -> tuple[list[str], np.ndarray]:
     for line in Path(path).read_text().split("\n"):
         parts = line.split()
         if len(parts) == 3:
-            times.append((float(parts[0]) / GRID_ALIGN_UNITS, float(parts[1]) / GRID_ALIGN_UNITS))
+            times.append(
+                (float(parts[0]) / GRID_ALIGN_UNITS, float(parts[1]) / GRID_ALIGN_UNITS)
+            )
             words.append(parts[2])
     return words, np.array(times, dtype=np.float64).reshape(-1, 2)
 
@@ -77,18 +83,24 @@ def track_landmarks(frames) -> np.ndarray:
         if box is None or i % REDETECT_EVERY == 0:
             boxes = detect_faces(frame, upsample=0)
             box = boxes[0] if boxes else box
-        out.append(detect_landmarks(frame, box) if box is not None else np.full((68, 2), np.nan, np.float32))
+        out.append(
+            detect_landmarks(frame, box)
+            if box is not None
+            else np.full((68, 2), np.nan, np.float32)
+        )
     return np.stack(out).astype(np.float32)
 
 
 def extract_clip(source: ClipSource) -> dict:
     """Landmarks, audio and words of one clip, as stored in its .npz."""
-    from talkface.io.video import read_video
-
     frames, fps = read_video(source.video)
     landmarks = track_landmarks(frames)
     wav = load_audio(source.video, SAMPLE_RATE)
-    words, times = read_grid_alignment(source.alignment) if source.alignment else ([], np.zeros((0, 2)))
+    words, times = (
+        read_grid_alignment(source.alignment)
+        if source.alignment
+        else ([], np.zeros((0, 2)))
+    )
     return {
         "landmarks": landmarks,
         "fps": np.float64(fps),
@@ -159,9 +171,18 @@ def _write_manifest(out_dir: Path, layout: str, clips: list[ClipSource]) -> None
         "sample_rate": SAMPLE_RATE,
         "redetect_every": REDETECT_EVERY,
         "landmarks": "dlib shape_predictor_68_face_landmarks, HOG detector upsample 0",
-        "versions": {"dlib": dlib.__version__, "av": av.__version__, "python": platform.python_version()},
+        "versions": {
+            "dlib": dlib.__version__,
+            "av": av.__version__,
+            "python": platform.python_version(),
+        },
         "clips": [
-            {"speaker": c.speaker, "split": c.split, "name": c.name, "file": str(clip_output_path(Path("."), c))}
+            {
+                "speaker": c.speaker,
+                "split": c.split,
+                "name": c.name,
+                "file": str(clip_output_path(Path("."), c)),
+            }
             for c in clips
         ],
     }

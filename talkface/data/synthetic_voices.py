@@ -15,19 +15,25 @@ import numpy as np
 
 from talkface.data.tts import synthesize
 from talkface.features.align import SAMPLE_RATE, frame_centres, n_video_frames
+from talkface.io.audio import resample
 
 ACCENTS = ["en-us", "en", "en-gb-x-rp", "en-029", "en-gb-scotland", "en-us-nyc"]
-VARIANTS = ["", "+f1", "+f2", "+f3", "+f4", "+f5", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7"]
+VARIANTS = [
+    "",
+    "+f1",
+    "+f2",
+    "+f3",
+    "+f4",
+    "+f5",
+    "+m1",
+    "+m2",
+    "+m3",
+    "+m4",
+    "+m5",
+    "+m6",
+    "+m7",
+]
 SILENT = ("sil", "sp")
-
-
-def _resample(wav: np.ndarray, rate: int) -> np.ndarray:
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(SAMPLE_RATE, rate)
-    return resample_poly(wav, SAMPLE_RATE // g, rate // g).astype(np.float32)
 
 
 def warp_times(tau: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -39,7 +45,11 @@ def warp_times(tau: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.nd
 
 
 def synthetic_twin(
-    words: list[str], word_times: np.ndarray, displacements: np.ndarray, fps: float, rng: np.random.Generator
+    words: list[str],
+    word_times: np.ndarray,
+    displacements: np.ndarray,
+    fps: float,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(wav (N,) at SAMPLE_RATE, displacements (T, 68, 2)) of the clip spoken by a random voice,
     or None when espeak-ng's words cannot be matched with the clip's."""
@@ -58,13 +68,26 @@ def synthetic_twin(
         return None
     # a word starts at its first phoneme (word events come a little before it)
     onsets = np.array([p[1] for p in speech.phonemes if not p[0].startswith("_")])
-    starts = np.array([onsets[np.searchsorted(onsets, w - 1e-6)] if w <= onsets[-1] else w for w in speech.word_starts])
-    pauses = [p[1] for p in speech.phonemes if p[0].startswith("_") and p[1] > starts[-1]]
+    starts = np.array(
+        [
+            onsets[np.searchsorted(onsets, w - 1e-6)] if w <= onsets[-1] else w
+            for w in speech.word_starts
+        ]
+    )
+    pauses = [
+        p[1] for p in speech.phonemes if p[0].startswith("_") and p[1] > starts[-1]
+    ]
     end = pauses[0] if pauses else len(speech.wav) / speech.sample_rate
     lead, tail = rng.uniform(0.3, 0.9), rng.uniform(0.2, 0.6)
-    wav = _resample(speech.wav[: int(end * speech.sample_rate)], speech.sample_rate)
+    wav = resample(speech.wav[: int(end * speech.sample_rate)], speech.sample_rate)
     noise = float(np.abs(wav).max()) * 10 ** (-rng.uniform(45, 65) / 20)
-    wav = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.float32), wav, np.zeros(int(tail * SAMPLE_RATE), np.float32)])
+    wav = np.concatenate(
+        [
+            np.zeros(int(lead * SAMPLE_RATE), np.float32),
+            wav,
+            np.zeros(int(tail * SAMPLE_RATE), np.float32),
+        ]
+    )
     wav = wav + rng.normal(0, noise, len(wav)).astype(np.float32)
 
     source = np.append(starts, end) + lead  # synthetic timeline
@@ -73,7 +96,9 @@ def synthetic_twin(
         return None
     n = n_video_frames(len(wav), fps)
     real_time = warp_times(frame_centres(n, fps), source, target)
-    position = np.clip(real_time * fps - 0.5, 0, len(displacements) - 1)  # fractional frame index
+    position = np.clip(
+        real_time * fps - 0.5, 0, len(displacements) - 1
+    )  # fractional frame index
     lo = np.floor(position).astype(int)
     hi = np.minimum(lo + 1, len(displacements) - 1)
     w = (position - lo)[:, None, None]

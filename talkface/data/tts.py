@@ -17,11 +17,19 @@ from talkface.errors import TalkfaceError
 _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS
 _PHONEME_EVENTS = 1  # espeakINITIALIZE_PHONEME_EVENTS
 _EVENT_LIST_TERMINATED, _EVENT_WORD, _EVENT_PHONEME = 0, 1, 7
-_RATE, _PITCH, _RANGE = 1, 3, 4  # espeakRATE (words per minute), espeakPITCH, espeakRANGE (0-100)
+_RATE, _PITCH, _RANGE = (
+    1,
+    3,
+    4,
+)  # espeakRATE (words per minute), espeakPITCH, espeakRANGE (0-100)
 
 
 class _EventId(ctypes.Union):
-    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+    _fields_ = [
+        ("number", ctypes.c_int),
+        ("name", ctypes.c_char_p),
+        ("string", ctypes.c_char * 8),
+    ]
 
 
 class _Event(ctypes.Structure):
@@ -37,7 +45,9 @@ class _Event(ctypes.Structure):
     ]
 
 
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 
 
 @dataclass(frozen=True)
@@ -55,22 +65,38 @@ def _library() -> tuple[ctypes.CDLL, int]:
     try:
         import espeakng_loader
     except ImportError:
-        raise TalkfaceError("speech synthesis needs espeakng-loader: pip install espeakng-loader") from None
+        raise TalkfaceError(
+            "speech synthesis needs espeakng-loader: pip install espeakng-loader"
+        ) from None
     lib = ctypes.CDLL(espeakng_loader.get_library_path())
     lib.espeak_Initialize.restype = ctypes.c_int
     lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
     lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
     lib.espeak_Synth.argtypes = [
-        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-        ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_uint,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.POINTER(ctypes.c_uint),
+        ctypes.c_void_p,
     ]
-    rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), _PHONEME_EVENTS)
+    rate = lib.espeak_Initialize(
+        _SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), _PHONEME_EVENTS
+    )
     if rate <= 0:
         raise TalkfaceError("libespeak-ng failed to initialise")
     return lib, rate
 
 
-def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 150, pitch: int = 50, pitch_range: int = 50) -> Speech:
+def synthesize(
+    text: str,
+    voice: str = "en-us",
+    words_per_minute: int = 150,
+    pitch: int = 50,
+    pitch_range: int = 50,
+) -> Speech:
     """Speak `text` with an espeak-ng voice (e.g. "en-us", "en-gb-x-rp+f3"); pitch and its
     range are 0-100. Returns audio, phoneme onsets and word onsets."""
     lib, rate = _library()
@@ -80,11 +106,18 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 150, pit
 
     def on_audio(wav, n, events) -> int:
         if n > 0:
-            chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).astype(np.float32) / 32768.0)
+            chunks.append(
+                np.ctypeslib.as_array(wav, shape=(n,)).astype(np.float32) / 32768.0
+            )
         i = 0
         while events[i].type != _EVENT_LIST_TERMINATED:
             if events[i].type == _EVENT_PHONEME:
-                phonemes.append((events[i].id.string.decode(errors="replace"), events[i].sample / rate))
+                phonemes.append(
+                    (
+                        events[i].id.string.decode(errors="replace"),
+                        events[i].sample / rate,
+                    )
+                )
             elif events[i].type == _EVENT_WORD:
                 words.append(events[i].sample / rate)
             i += 1

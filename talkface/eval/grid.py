@@ -49,12 +49,19 @@ def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0, **options) ->
         "lmd_mouth": lmd(real_lm, fake_lm),
         "lmd_mouth_static": lmd(real_lm, static_lm),
         "opening_corr": opening_correlation(real_lm, fake_lm),
-        "identity_distance": embedding_distance(reference, np.stack(embeddings)) if embeddings else float("nan"),
+        "identity_distance": embedding_distance(reference, np.stack(embeddings))
+        if embeddings
+        else float("nan"),
     }
 
 
 def evaluate_speaker(
-    pipeline, grid_dir: str | Path, speaker: str, split: str = "val", limit: int | None = None, **options
+    pipeline,
+    grid_dir: str | Path,
+    speaker: str,
+    split: str = "val",
+    limit: int | None = None,
+    **options,
 ) -> dict:
     """Per-clip results and means for one speaker's clips of a split."""
     import csv
@@ -63,18 +70,30 @@ def evaluate_speaker(
 
     grid_dir = Path(grid_dir)
     with open(grid_dir / "splits.csv") as f:
-        rows = [r for r in csv.DictReader(f) if r["speaker"] == speaker and r["split"] == split]
+        rows = [
+            r
+            for r in csv.DictReader(f)
+            if r["speaker"] == speaker and r["split"] == split
+        ]
     rows = rows[:limit] if limit else rows
     clips, skipped = [], []
     for r in tqdm(rows, desc=f"{speaker} {split}", leave=False):
         try:
             clips.append(evaluate_clip(pipeline, grid_dir / r["video"], **options))
-        except TalkfaceError as e:  # e.g. a corrupt clip whose first frame shows no face
+        except (
+            TalkfaceError
+        ) as e:  # e.g. a corrupt clip whose first frame shows no face
             skipped.append({"clip": Path(r["video"]).stem, "reason": str(e)})
     keys = ["lmd_mouth", "lmd_mouth_static", "opening_corr", "identity_distance"]
     mean = {k: float(np.nanmean([c[k] for c in clips])) for k in keys}
     mean["lmd_ratio"] = mean["lmd_mouth"] / mean["lmd_mouth_static"]
-    return {"speaker": speaker, "split": split, "clips": clips, "skipped": skipped, "mean": mean}
+    return {
+        "speaker": speaker,
+        "split": split,
+        "clips": clips,
+        "skipped": skipped,
+        "mean": mean,
+    }
 
 
 if __name__ == "__main__":
@@ -82,18 +101,24 @@ if __name__ == "__main__":
 
     import talkface
 
-    parser = argparse.ArgumentParser(description="Spine protocol on GRID (first frame + own audio)")
+    parser = argparse.ArgumentParser(
+        description="Spine protocol on GRID (first frame + own audio)"
+    )
     parser.add_argument("--grid", default="../shared/data/grid")
     parser.add_argument("--speaker", default="s31")
     parser.add_argument("--split", default="val")
     parser.add_argument("--model", default=None)
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--motion-scale", type=float, default=None, help="default: the pipeline's")
+    parser.add_argument(
+        "--motion-scale", type=float, default=None, help="default: the pipeline's"
+    )
     parser.add_argument("-o", "--output", default=None)
     args = parser.parse_args()
     pipeline = talkface.load_pipeline(args.model)
     options = {} if args.motion_scale is None else {"motion_scale": args.motion_scale}
-    result = evaluate_speaker(pipeline, args.grid, args.speaker, args.split, args.limit, **options)
+    result = evaluate_speaker(
+        pipeline, args.grid, args.speaker, args.split, args.limit, **options
+    )
     m = result["mean"]
     print(json.dumps(m, indent=1))
     print(

@@ -7,7 +7,13 @@ import numpy as np
 from talkface.face.landmarks import MOUTH, inner_lip_opening
 
 
-def lmd(real: np.ndarray, fake: np.ndarray, points: np.ndarray = MOUTH, centre: str = "mean", reduce: str = "mean") -> float:
+def lmd(
+    real: np.ndarray,
+    fake: np.ndarray,
+    points: np.ndarray = MOUTH,
+    centre: str = "mean",
+    reduce: str = "mean",
+) -> float:
     """Landmark distance between (T, 68, 2) landmark tracks, in their pixel units.
 
     Defaults follow metrics.md 2.6: the 20 mouth points, each frame's points centred on their

@@ -75,7 +75,9 @@ def to_canonical(landmarks: np.ndarray) -> np.ndarray:
     flat = landmarks.reshape(-1, 68, 2)
     out = np.empty_like(flat, dtype=np.float32)
     for i, points in enumerate(flat):
-        out[i] = apply_affine(similarity_transform(points[STABLE], mean_face()[STABLE]), points)
+        out[i] = apply_affine(
+            similarity_transform(points[STABLE], mean_face()[STABLE]), points
+        )
     return out.reshape(landmarks.shape)
 
 
@@ -97,12 +99,18 @@ class FaceCrop:
 
 
 MIN_CROP, MAX_CROP = 128, 512
-OVERSAMPLE = 1.5  # crop pixels per photo pixel: crop + paste-back then lose almost no detail
+OVERSAMPLE = (
+    1.5  # crop pixels per photo pixel: crop + paste-back then lose almost no detail
+)
 
 
 def native_crop_size(landmarks: np.ndarray) -> int:
     """Crop size (multiple of 16) that keeps the face's detail from the photo."""
-    scale = np.sqrt(np.linalg.det(similarity_transform(mean_face()[STABLE], landmarks[STABLE])[:, :2]))
+    scale = np.sqrt(
+        np.linalg.det(
+            similarity_transform(mean_face()[STABLE], landmarks[STABLE])[:, :2]
+        )
+    )
     return int(np.clip(round(OVERSAMPLE * scale / 16) * 16, MIN_CROP, MAX_CROP))
 
 
@@ -112,12 +120,18 @@ def crop_face(image: np.ndarray, landmarks: np.ndarray, size: int) -> FaceCrop:
 
     to_crop = similarity_transform(landmarks[STABLE], mean_face()[STABLE] * size)
     crop = cv2.warpAffine(
-        image, to_crop, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        image,
+        to_crop,
+        (size, size),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REPLICATE,
     )
     return FaceCrop(crop, apply_affine(to_crop, landmarks).astype(np.float32), to_crop)
 
 
-def paste_mask(points: np.ndarray, size: int, grow: float = 0.12, feather: float = 0.06) -> np.ndarray:
+def paste_mask(
+    points: np.ndarray, size: int, grow: float = 0.12, feather: float = 0.06
+) -> np.ndarray:
     """(S, S) float32 blend mask: 1 inside the hull of `points` (crop px) grown by `grow` x face
     size, falling smoothly to 0 over `feather` x face size, and 0 at the crop border."""
     import cv2
@@ -127,11 +141,15 @@ def paste_mask(points: np.ndarray, size: int, grow: float = 0.12, feather: float
     extent = np.ptp(points.reshape(-1, 2), axis=0).max()
     grown = centre + (hull.reshape(-1, 2) - centre) * (1 + grow)
     mask = np.zeros((size, size), np.float32)
-    cv2.fillConvexPoly(mask, np.round(grown * 16).astype(np.int32), 1.0, cv2.LINE_AA, shift=4)
+    cv2.fillConvexPoly(
+        mask, np.round(grown * 16).astype(np.int32), 1.0, cv2.LINE_AA, shift=4
+    )
     sigma = max(feather * extent, 1.0)
     mask = cv2.GaussianBlur(mask, (0, 0), sigma)
     border = max(1, int(np.ceil(2 * sigma)))
-    ramp = np.minimum(np.arange(size), np.arange(size)[::-1]).astype(np.float32) / border
+    ramp = (
+        np.minimum(np.arange(size), np.arange(size)[::-1]).astype(np.float32) / border
+    )
     ramp = np.clip(ramp, 0, 1)
     return mask * ramp[:, None] * ramp[None, :]
 
@@ -149,7 +167,9 @@ class PasteBack:
         self.photo = photo
         size = mask.shape[0]
         self.to_photo = invert_affine(to_crop)
-        corners = apply_affine(self.to_photo, np.array([[0, 0], [size, 0], [0, size], [size, size]], float))
+        corners = apply_affine(
+            self.to_photo, np.array([[0, 0], [size, 0], [0, size], [size, size]], float)
+        )
         h, w = photo.shape[:2]
         x0, y0 = np.clip(np.floor(corners.min(0)).astype(int), 0, [w, h])
         x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 1, 0, [w, h])
@@ -158,7 +178,9 @@ class PasteBack:
         self.to_region = self.to_photo.copy()
         self.to_region[:, 2] -= [x0, y0]
         self.region_size = (int(x1 - x0), int(y1 - y0))
-        region_mask = cv2.warpAffine(mask, self.to_region, self.region_size, flags=cv2.INTER_LINEAR)
+        region_mask = cv2.warpAffine(
+            mask, self.to_region, self.region_size, flags=cv2.INTER_LINEAR
+        )
         self.alpha = region_mask[..., None]
         self.base = photo[self.region].astype(np.float32)
 
@@ -169,7 +191,11 @@ class PasteBack:
         if self.region_size[0] == 0 or self.region_size[1] == 0:
             return self.photo.copy()
         warped = cv2.warpAffine(
-            crop, self.to_region, self.region_size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+            crop,
+            self.to_region,
+            self.region_size,
+            flags=cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
         ).astype(np.float32)
         out = self.photo.copy()
         blended = self.base + self.alpha * (warped - self.base)

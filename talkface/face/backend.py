@@ -17,7 +17,9 @@ from talkface.errors import TalkfaceError
 def dlib_model_path(filename: str) -> str:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise TalkfaceError("dlib model files missing: pip install face-recognition-models")
+        raise TalkfaceError(
+            "dlib model files missing: pip install face-recognition-models"
+        )
     path = os.path.join(spec.submodule_search_locations[0], "models", filename)
     if not os.path.exists(path):
         raise TalkfaceError(f"dlib model file missing: {path}")
@@ -41,7 +43,9 @@ def face_detector():
 @functools.cache
 def shape_predictor():
     """dlib's 68-point iBUG 300-W landmark predictor."""
-    return dlib_module().shape_predictor(dlib_model_path("shape_predictor_68_face_landmarks.dat"))
+    return dlib_module().shape_predictor(
+        dlib_model_path("shape_predictor_68_face_landmarks.dat")
+    )
 
 
 @functools.cache

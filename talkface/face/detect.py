@@ -44,13 +44,23 @@ def detect_faces(image: np.ndarray, upsample: int | None = None) -> list[FaceBox
         import cv2
 
         scale = 1024 / max(height, width)
-        work = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        work = cv2.resize(
+            image,
+            (round(width * scale), round(height * scale)),
+            interpolation=cv2.INTER_AREA,
+        )
     if upsample is None:
         upsample = 1 if max(work.shape[:2]) < 640 else 0
     rects, scores, _ = detector.run(work, upsample, MIN_SCORE)
     best = max(scores, default=0.0)
     boxes = [
-        FaceBox(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale, float(s))
+        FaceBox(
+            r.left() / scale,
+            r.top() / scale,
+            r.right() / scale,
+            r.bottom() / scale,
+            float(s),
+        )
         for r, s in zip(rects, scores)
         if s >= SURE_SCORE or s >= best - SCORE_MARGIN
     ]

@@ -13,6 +13,10 @@ def face_embedding(image: np.ndarray, box: FaceBox) -> np.ndarray:
 
     Same-identity distances are typically below 0.6 (dlib's threshold); see metrics.md 2.5.
     """
-    rect = dlib_module().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    rect = dlib_module().rectangle(
+        int(box.left), int(box.top), int(box.right), int(box.bottom)
+    )
     shape = shape_predictor()(image, rect)
-    return np.array(face_encoder().compute_face_descriptor(image, shape), dtype=np.float32)
+    return np.array(
+        face_encoder().compute_face_descriptor(image, shape), dtype=np.float32
+    )

@@ -25,7 +25,9 @@ STABLE = np.arange(27, 48)
 
 def detect_landmarks(image: np.ndarray, box: FaceBox) -> np.ndarray:
     """(68, 2) float32 landmark (x, y) pixel coordinates of the face in `box`."""
-    rect = dlib_module().rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    rect = dlib_module().rectangle(
+        int(box.left), int(box.top), int(box.right), int(box.bottom)
+    )
     shape = shape_predictor()(image, rect)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
@@ -36,7 +38,9 @@ def box_from_landmarks(landmarks: np.ndarray) -> FaceBox:
     right, bottom = landmarks.max(0)
     # dlib boxes span brows to chin; landmarks sit inside, so pad the top a little
     height = bottom - top
-    return FaceBox(float(left), float(top - 0.1 * height), float(right), float(bottom), 0.0)
+    return FaceBox(
+        float(left), float(top - 0.1 * height), float(right), float(bottom), 0.0
+    )
 
 
 def inner_lip_opening(landmarks: np.ndarray) -> np.ndarray:
@@ -51,9 +55,9 @@ def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
 
     def ear(eye: np.ndarray) -> np.ndarray:
         p = landmarks[..., eye, :]
-        vertical = np.linalg.norm(p[..., 1, :] - p[..., 5, :], axis=-1) + np.linalg.norm(
-            p[..., 2, :] - p[..., 4, :], axis=-1
-        )
+        vertical = np.linalg.norm(
+            p[..., 1, :] - p[..., 5, :], axis=-1
+        ) + np.linalg.norm(p[..., 2, :] - p[..., 4, :], axis=-1)
         horizontal = np.linalg.norm(p[..., 0, :] - p[..., 3, :], axis=-1)
         return vertical / (2.0 * horizontal)
 

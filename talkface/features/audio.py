@@ -43,10 +43,16 @@ def mel_filterbank(warp: float = 1.0) -> torch.Tensor:
         upper = edges_hz > knee
         warped = edges_hz * warp
         # above the knee map [knee, nyquist] linearly onto [knee * warp, nyquist]
-        warped[upper] = knee * warp + (edges_hz[upper] - knee) * (nyquist - knee * warp) / (nyquist - knee)
+        warped[upper] = knee * warp + (edges_hz[upper] - knee) * (
+            nyquist - knee * warp
+        ) / (nyquist - knee)
         edges_hz = warped
     bins_hz = np.linspace(0, nyquist, N_FFT // 2 + 1)
-    lower, centre, upper_edge = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
+    lower, centre, upper_edge = (
+        edges_hz[:-2, None],
+        edges_hz[1:-1, None],
+        edges_hz[2:, None],
+    )
     rising = (bins_hz[None] - lower) / np.maximum(centre - lower, 1e-6)
     falling = (upper_edge - bins_hz[None]) / np.maximum(upper_edge - centre, 1e-6)
     filters = np.clip(np.minimum(rising, falling), 0.0, None)
@@ -58,13 +64,19 @@ def _dct_matrix() -> torch.Tensor:
     """(N_MELS, N_MFCC) orthonormal DCT-II columns 1..N_MFCC."""
     n = np.arange(N_MELS)
     k = np.arange(1, N_MFCC + 1)
-    basis = np.cos(math.pi / N_MELS * (n[:, None] + 0.5) * k[None, :]) * math.sqrt(2.0 / N_MELS)
+    basis = np.cos(math.pi / N_MELS * (n[:, None] + 0.5) * k[None, :]) * math.sqrt(
+        2.0 / N_MELS
+    )
     return torch.from_numpy(basis.astype(np.float32))
 
 
 def log_mel(wav: np.ndarray | torch.Tensor, warp: float = 1.0) -> torch.Tensor:
     """(T_feat, N_MELS) natural-log mel power of a mono SAMPLE_RATE waveform."""
-    wav = torch.as_tensor(np.asarray(wav, dtype=np.float32)) if not torch.is_tensor(wav) else wav
+    wav = (
+        torch.as_tensor(np.asarray(wav, dtype=np.float32))
+        if not torch.is_tensor(wav)
+        else wav
+    )
     spec = torch.stft(
         wav,
         N_FFT,
@@ -83,7 +95,9 @@ def mfcc(wav: np.ndarray | torch.Tensor, warp: float = 1.0) -> torch.Tensor:
     return log_mel(wav, warp) @ _dct_matrix()
 
 
-def normalize_utterance(features: torch.Tensor, log_energy: torch.Tensor) -> torch.Tensor:
+def normalize_utterance(
+    features: torch.Tensor, log_energy: torch.Tensor
+) -> torch.Tensor:
     """Per-utterance mean/variance normalisation over the frames within 40 dB of the loudest.
 
     Removes the channel and much of the speaker's timbre; statistics come from voiced-ish frames
@@ -94,7 +108,9 @@ def normalize_utterance(features: torch.Tensor, log_energy: torch.Tensor) -> tor
     return (features - ref.mean(0)) / (ref.std(0) + 1e-3)
 
 
-def speech_features(wav: np.ndarray | torch.Tensor, warp: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def speech_features(
+    wav: np.ndarray | torch.Tensor, warp: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Normalised MFCCs (T_feat, N_MFCC) and log energy (T_feat,) of a waveform.
 
     The log energy is in natural-log power units (its level follows the input gain).

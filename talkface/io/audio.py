@@ -12,7 +12,9 @@ import numpy as np
 from talkface.errors import TalkfaceError
 from talkface.features.align import SAMPLE_RATE
 
-MAX_AUDIO_SECONDS = 600.0  # 10 minutes: longer input is refused rather than exhausting memory
+MAX_AUDIO_SECONDS = (
+    600.0  # 10 minutes: longer input is refused rather than exhausting memory
+)
 
 
 def load_audio(
@@ -30,7 +32,9 @@ def load_audio(
     else:
         wav = _decode(Path(audio), sample_rate)
     if wav.size == 0:
-        raise TalkfaceError(f"audio {audio if not isinstance(audio, np.ndarray) else ''} is empty")
+        raise TalkfaceError(
+            f"audio {audio if not isinstance(audio, np.ndarray) else ''} is empty"
+        )
     if wav.size > MAX_AUDIO_SECONDS * sample_rate:
         raise TalkfaceError(
             f"audio is {wav.size / sample_rate:.0f} s long; the limit is {MAX_AUDIO_SECONDS:.0f} s"
@@ -49,7 +53,10 @@ def _decode(path: Path, sample_rate: int) -> np.ndarray:
             if not container.streams.audio:
                 raise TalkfaceError(f"{path} has no audio track")
             stream = container.streams.audio[0]
-            if container.duration is not None and container.duration / 1e6 > MAX_AUDIO_SECONDS + 1:
+            if (
+                container.duration is not None
+                and container.duration / 1e6 > MAX_AUDIO_SECONDS + 1
+            ):
                 raise TalkfaceError(
                     f"audio {path} is {container.duration / 1e6:.0f} s long; the limit is {MAX_AUDIO_SECONDS:.0f} s"
                 )
@@ -66,6 +73,16 @@ def _decode(path: Path, sample_rate: int) -> np.ndarray:
     if not chunks:
         raise TalkfaceError(f"audio {path} is empty")
     return np.clip(np.concatenate(chunks).astype(np.float32), -1.0, 1.0)
+
+
+def resample(wav: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
+    """(N,) float32 waveform at `rate` Hz -> float32 at `target` Hz (polyphase filter)."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(target, rate)
+    return resample_poly(wav, target // g, rate // g).astype(np.float32)
 
 
 def is_silent(wav: np.ndarray, threshold_db: float = -50.0) -> bool:

@@ -34,7 +34,9 @@ def load_image(image: str | Path | np.ndarray) -> np.ndarray:
                     f"image {path} is {pil.size[0]}x{pil.size[1]}; the limit is {MAX_SIDE} px a side: resize it first"
                 )
             pil = ImageOps.exif_transpose(pil)
-            if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
+            if pil.mode in ("RGBA", "LA", "PA") or (
+                pil.mode == "P" and "transparency" in pil.info
+            ):
                 rgba = pil.convert("RGBA")
                 background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 pil = Image.alpha_composite(background, rgba)
@@ -46,5 +48,7 @@ def load_image(image: str | Path | np.ndarray) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise TalkfaceError(f"cannot read image {path}: {e}") from None
     if min(rgb.shape[:2]) < 32:
-        raise TalkfaceError(f"image {path} is too small ({rgb.shape[1]}x{rgb.shape[0]})")
+        raise TalkfaceError(
+            f"image {path} is too small ({rgb.shape[1]}x{rgb.shape[0]})"
+        )
     return np.ascontiguousarray(rgb)

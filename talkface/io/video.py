@@ -68,7 +68,9 @@ def write_video(
     """
     av = _import_av()
     path = check_output_path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp4.part", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=".mp4.part", dir=path.parent
+    )
     os.close(fd)
     try:
         _encode(av, tmp_name, frames, fps, audio, sample_rate, crf)
@@ -90,14 +92,18 @@ def check_output_path(path: str | Path) -> Path:
     directory = path.parent
     if not directory.is_dir():
         raise TalkfaceError(f"output folder does not exist: {directory}")
-    if not os.access(directory, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if not os.access(directory, os.W_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
         raise TalkfaceError(f"output is not writable: {path}")
     return path
 
 
 def _encode(av, filename, frames, fps, audio, sample_rate, crf) -> None:
     # moov atom first: browsers can start playing before the whole file arrives
-    with av.open(filename, mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+    with av.open(
+        filename, mode="w", format="mp4", options={"movflags": "+faststart"}
+    ) as container:
         video = container.add_stream("libx264", rate=_fps_fraction(fps))
         video.pix_fmt = "yuv420p"
         video.options = {"crf": str(crf), "preset": "veryfast"}
@@ -110,9 +116,13 @@ def _encode(av, filename, frames, fps, audio, sample_rate, crf) -> None:
             if n == 0:
                 h, w = frame.shape[:2]
                 if h % 2 or w % 2:
-                    raise ValueError(f"frame size must be even for yuv420p, got {w}x{h}")
+                    raise ValueError(
+                        f"frame size must be even for yuv420p, got {w}x{h}"
+                    )
                 video.width, video.height = w, h
-            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            container.mux(
+                video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24"))
+            )
             n += 1
         if n == 0:
             raise ValueError("no frames to write")
@@ -152,9 +162,18 @@ def probe_video(path: str | Path) -> dict:
         }
         if container.streams.audio:
             a = container.streams.audio[0]
-            if a.duration is not None:  # what players play: AAC priming and padding excluded
+            if (
+                a.duration is not None
+            ):  # what players play: AAC priming and padding excluded
                 seconds = float(a.duration * a.time_base)
             else:
-                seconds = sum(f.samples for f in container.decode(a)) / a.codec_context.sample_rate
-            info.update(audio_codec=a.codec_context.name, sample_rate=a.codec_context.sample_rate, audio_duration=seconds)
+                seconds = (
+                    sum(f.samples for f in container.decode(a))
+                    / a.codec_context.sample_rate
+                )
+            info.update(
+                audio_codec=a.codec_context.name,
+                sample_rate=a.codec_context.sample_rate,
+                audio_duration=seconds,
+            )
     return info

@@ -31,17 +31,28 @@ class AudioToLandmarkConfig:
 
     def __post_init__(self):
         if len(self.channels) != 5:
-            raise ValueError("channels must list 5 conv widths (ATVGnet's audio encoder)")
+            raise ValueError(
+                "channels must list 5 conv widths (ATVGnet's audio encoder)"
+            )
 
 
 PRESETS = {
     "atnet-grid": AudioToLandmarkConfig(),
-    "tiny": AudioToLandmarkConfig(n_components=4, channels=(4, 4, 8, 8, 8), audio_dim=8, landmark_dim=8, hidden=8, layers=1),
+    "tiny": AudioToLandmarkConfig(
+        n_components=4,
+        channels=(4, 4, 8, 8, 8),
+        audio_dim=8,
+        landmark_dim=8,
+        hidden=8,
+        layers=1,
+    ),
 }
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class AudioToLandmark(nn.Module):
@@ -62,7 +73,9 @@ class AudioToLandmark(nn.Module):
             nn.MaxPool2d(3, stride=2, padding=1),
         )
         flat = c[4] * ((config.context + 1) // 2) * ((config.n_mfcc + 3) // 4)
-        self.audio_fc = nn.Sequential(nn.Flatten(), nn.Linear(flat, config.audio_dim), nn.ReLU(inplace=True))
+        self.audio_fc = nn.Sequential(
+            nn.Flatten(), nn.Linear(flat, config.audio_dim), nn.ReLU(inplace=True)
+        )
         self.landmark_encoder = nn.Sequential(  # f_lmark
             nn.Linear(config.n_components, config.landmark_dim), nn.ReLU(inplace=True)
         )
@@ -79,7 +92,9 @@ class AudioToLandmark(nn.Module):
         self.register_buffer("pca_mean", torch.zeros(136))
         self.register_buffer("pca_scale", torch.ones(config.n_components))
 
-    def set_pca(self, basis: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> None:
+    def set_pca(
+        self, basis: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor
+    ) -> None:
         self.pca_basis.copy_(basis)
         self.pca_mean.copy_(mean)
         self.pca_scale.copy_(scale)
@@ -109,8 +124,31 @@ class AudioToLandmark(nn.Module):
             (B, T, K) whitened PCA coefficients of each frame's displacement, and the LSTM state.
         """
         B, T = mfcc_windows.shape[:2]
-        audio = self.audio_encoder(mfcc_windows.reshape(B * T, 1, *mfcc_windows.shape[2:]))
+        audio = self.audio_encoder(
+            mfcc_windows.reshape(B * T, 1, *mfcc_windows.shape[2:])
+        )
         audio = self.audio_fc(audio).reshape(B, T, -1)  # (B, T, audio_dim)
-        lmark = self.landmark_encoder(identity)[:, None].expand(B, T, -1)  # (B, T, landmark_dim)
-        hidden, state = self.lstm(torch.cat([audio, lmark], -1), state)  # (B, T, hidden)
+        lmark = self.landmark_encoder(identity)[:, None].expand(
+            B, T, -1
+        )  # (B, T, landmark_dim)
+        hidden, state = self.lstm(
+            torch.cat([audio, lmark], -1), state
+        )  # (B, T, hidden)
         return self.decoder(hidden), state
+
+
+def load_audio2landmark(checkpoint: dict) -> AudioToLandmark:
+    """Rebuild an AudioToLandmark from a checkpoint dict {"config", "model", ...}."""
+    config = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in checkpoint["config"].items()
+    }
+    model = AudioToLandmark(AudioToLandmarkConfig(**config))
+    # float16 files load into float32 parameters
+    model.load_state_dict(
+        {
+            k: v.float() if v.is_floating_point() else v
+            for k, v in checkpoint["model"].items()
+        }
+    )
+    return model.eval()

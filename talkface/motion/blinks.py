@@ -14,10 +14,17 @@ DEFAULT_RATE = 0.33  # blinks per second
 MIN_GAP = 0.6  # seconds between blinks at least
 DURATION_RANGE = (0.15, 0.3)  # seconds, eyes fully closed near the middle
 CLOSING_SHARE = 0.3  # the lid falls in 30% of the blink,
-CLOSED_SHARE = 0.3  # stays shut for 30% (at least one frame at 25 fps), and rises in the rest
+CLOSED_SHARE = (
+    0.3  # stays shut for 30% (at least one frame at 25 fps), and rises in the rest
+)
 
 
-def sample_blinks(n_frames: int, fps: float, rate: float = DEFAULT_RATE, rng: np.random.Generator | None = None) -> np.ndarray:
+def sample_blinks(
+    n_frames: int,
+    fps: float,
+    rate: float = DEFAULT_RATE,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """(n_frames,) float32 eyelid closure in [0, 1] (1 = shut) for a random blink sequence."""
     rng = rng or np.random.default_rng()
     closure = np.zeros(n_frames, np.float32)
@@ -42,13 +49,17 @@ def _blink_profile(dt: np.ndarray, length: float) -> np.ndarray:
     up = np.clip((length - dt) / (length - closing - closed), 0, 1)
     shape = np.minimum(down, up)
     shape = np.where((dt < 0) | (dt > length), 0.0, shape)
-    return (0.5 - 0.5 * np.cos(np.pi * shape)).astype(np.float32)  # smooth ease in and out
+    return (0.5 - 0.5 * np.cos(np.pi * shape)).astype(
+        np.float32
+    )  # smooth ease in and out
 
 
 # upper-lid point -> the lower-lid point below it, for both eyes
 UPPER_LIDS = np.array([37, 38, 43, 44])
 LOWER_LIDS = np.array([41, 40, 47, 46])
-MEET_AT = 0.8  # closed lids meet 80% of the way down: the upper lid does most of the travel
+MEET_AT = (
+    0.8  # closed lids meet 80% of the way down: the upper lid does most of the travel
+)
 
 
 def close_eyelids(landmarks: np.ndarray, closure: np.ndarray) -> np.ndarray:

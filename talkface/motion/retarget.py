@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkface.face.align import apply_affine, invert_affine, mean_face, similarity_transform
+from talkface.face.align import (
+    apply_affine,
+    invert_affine,
+    mean_face,
+    similarity_transform,
+)
 from talkface.face.landmarks import BROWS, JAW
 
 
 def retarget_matrix(person: np.ndarray) -> np.ndarray:
     """(2, 2) linear map taking canonical displacements to the person's pixel displacements."""
     canonical = mean_face().astype(np.float64)
-    to_person = similarity_transform(canonical, person)  # rigid Procrustes + uniform scale
+    to_person = similarity_transform(
+        canonical, person
+    )  # rigid Procrustes + uniform scale
     in_canonical = apply_affine(invert_affine(to_person), person)
 
     def extent(shape: np.ndarray) -> np.ndarray:

@@ -17,13 +17,26 @@ import numpy as np
 import torch
 
 from talkface.errors import TalkfaceError
-from talkface.face.align import FaceCrop, PasteBack, crop_face, mean_face, native_crop_size, paste_mask, to_canonical
+from talkface.face.align import (
+    FaceCrop,
+    PasteBack,
+    crop_face,
+    mean_face,
+    native_crop_size,
+    paste_mask,
+    to_canonical,
+)
 from talkface.face.landmarks import JAW, MOUTH
-from talkface.features.align import SAMPLE_RATE, feature_windows, frame_to_feature_index, n_video_frames
+from talkface.features.align import (
+    SAMPLE_RATE,
+    feature_windows,
+    frame_to_feature_index,
+    n_video_frames,
+)
 from talkface.features.audio import speech_features
 from talkface.io.audio import is_silent, load_audio
 from talkface.io.image import load_image
-from talkface.models.audio2landmark import AudioToLandmark, AudioToLandmarkConfig
+from talkface.models.audio2landmark import AudioToLandmark, load_audio2landmark
 from talkface.motion.blinks import DEFAULT_RATE, close_eyelids, sample_blinks
 from talkface.motion.retarget import retarget
 from talkface.types import Motion, Video
@@ -31,7 +44,9 @@ from talkface.types import Motion, Video
 # The AT-net also predicts the training speaker's brow habits; until the motion issue models
 # brows and head per person, only the lower jaw (below the ears) and the lips follow speech.
 SPEECH_POINTS = np.concatenate([JAW[4:13], MOUTH])
-SILENCE_DB = 45.0  # frames this far below the utterance's loudest are silence: lips at rest
+SILENCE_DB = (
+    45.0  # frames this far below the utterance's loudest are silence: lips at rest
+)
 SILENCE_SOFTNESS_DB = 6.0
 
 
@@ -43,7 +58,9 @@ class GenerateOptions:
     seed: int | None = None  # makes blinks (and any sampling) reproducible
     face: int = 0  # which detected face to animate, 0 = the largest
     blink_rate: float = DEFAULT_RATE  # blinks per second; 0 disables blinking
-    crop_size: int | None = None  # face crop size in pixels; None = the face's own resolution
+    crop_size: int | None = (
+        None  # face crop size in pixels; None = the face's own resolution
+    )
     # Multiplies lip and jaw motion. Regression to the mean makes the AT-net under-articulate
     # voices it never heard; 1.3 was chosen on GRID val (docs/results.md).
     motion_scale: float = 1.3
@@ -54,11 +71,17 @@ class GenerateOptions:
         if self.face < 0:
             raise TalkfaceError(f"face index must be >= 0, got {self.face}")
         if not 0 <= self.blink_rate <= 3:
-            raise TalkfaceError(f"blink rate must be between 0 and 3 per second, got {self.blink_rate}")
+            raise TalkfaceError(
+                f"blink rate must be between 0 and 3 per second, got {self.blink_rate}"
+            )
         if not 0 <= self.motion_scale <= 3:
-            raise TalkfaceError(f"motion scale must be between 0 and 3, got {self.motion_scale}")
+            raise TalkfaceError(
+                f"motion scale must be between 0 and 3, got {self.motion_scale}"
+            )
         if self.crop_size is not None and not 64 <= self.crop_size <= 1024:
-            raise TalkfaceError(f"crop size must be between 64 and 1024, got {self.crop_size}")
+            raise TalkfaceError(
+                f"crop size must be between 64 and 1024, got {self.crop_size}"
+            )
 
 
 @dataclass(frozen=True)
@@ -75,14 +98,12 @@ class TwoStagePipeline:
         self.motion_model = motion_model.eval()
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path = "atnet-grid") -> TwoStagePipeline:
+    def from_pretrained(
+        cls, name_or_path: str | Path = "atnet-grid"
+    ) -> TwoStagePipeline:
         from talkface.weights import load_weights
 
-        state = load_weights(name_or_path)
-        config = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
-        model = AudioToLandmark(AudioToLandmarkConfig(**config))
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()})
-        return cls(model)
+        return cls(load_audio2landmark(load_weights(name_or_path)))
 
     def to(self, device: str | torch.device) -> TwoStagePipeline:
         self.motion_model.to(device)
@@ -94,7 +115,12 @@ class TwoStagePipeline:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def prepare_face(self, image: str | Path | np.ndarray, face: int = 0, crop_size: int | None = None) -> PreparedFace:
+    def prepare_face(
+        self,
+        image: str | Path | np.ndarray,
+        face: int = 0,
+        crop_size: int | None = None,
+    ) -> PreparedFace:
         """Detect the face, find its 68 landmarks and cut the aligned crop."""
         from talkface.face.detect import detect_faces
         from talkface.face.landmarks import detect_landmarks
@@ -105,7 +131,9 @@ class TwoStagePipeline:
         if not boxes:
             raise TalkfaceError(f"no face found in {name}")
         if face >= len(boxes):
-            raise TalkfaceError(f"face {face} requested but only {len(boxes)} face(s) found in {name}")
+            raise TalkfaceError(
+                f"face {face} requested but only {len(boxes)} face(s) found in {name}"
+            )
         landmarks = detect_landmarks(photo, boxes[face])
         size = crop_size or native_crop_size(landmarks)
         return PreparedFace(photo, crop_face(photo, landmarks, size), landmarks)
@@ -126,29 +154,42 @@ class TwoStagePipeline:
         if is_silent(wav):
             return Motion(np.zeros((n_frames, 68, 2), np.float32), blink, fps)
         mfcc, energy = speech_features(wav)
-        windows = torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, fps))[None].to(self.device)
+        windows = torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, fps))[
+            None
+        ].to(self.device)
         shape = to_canonical(face.crop.landmarks) - mean_face()
-        identity = self.motion_model.project(torch.from_numpy(shape).to(self.device))[None]
+        identity = self.motion_model.project(torch.from_numpy(shape).to(self.device))[
+            None
+        ]
         coefficients, _ = self.motion_model(windows, identity)
         predicted = self.motion_model.reconstruct(coefficients)[0].cpu().numpy()
         displacements = np.zeros_like(predicted)
         displacements[:, SPEECH_POINTS] = predicted[:, SPEECH_POINTS]
-        displacements *= motion_scale * _speech_gate(energy.numpy(), n_frames, fps)[:, None, None]
+        displacements *= (
+            motion_scale * _speech_gate(energy.numpy(), n_frames, fps)[:, None, None]
+        )
         return Motion(displacements.astype(np.float32), blink, fps)
 
     def render(self, face: PreparedFace, motion: Motion):
         """A function frame index -> (H, W, 3) uint8 photo frame, and the frame count."""
         from talkface.render.warp import WarpRenderer
 
-        targets = close_eyelids(retarget(motion.displacements, face.crop.landmarks), motion.blink)
+        targets = close_eyelids(
+            retarget(motion.displacements, face.crop.landmarks), motion.blink
+        )
         renderer = WarpRenderer(face.crop)
-        mask = paste_mask(np.concatenate([targets.reshape(-1, 2), face.crop.landmarks]), face.crop.size)
+        mask = paste_mask(
+            np.concatenate([targets.reshape(-1, 2), face.crop.landmarks]),
+            face.crop.size,
+        )
         paste = PasteBack(face.photo, face.crop.to_crop, mask)
         return lambda i: paste(renderer(targets[i]))
 
     # -- the one call ------------------------------------------------------------------------
 
-    def __call__(self, image, audio, options: GenerateOptions | None = None, **overrides) -> Video:
+    def __call__(
+        self, image, audio, options: GenerateOptions | None = None, **overrides
+    ) -> Video:
         """Animate the face in `image` (path or (H, W, 3) uint8 RGB) with speech `audio`
         (path of any audio/video file, or (N,) float32 mono at 16 kHz). Returns a Video whose
         frames render on demand at the photo's resolution (padded to even size)."""
@@ -161,7 +202,9 @@ class TwoStagePipeline:
         # 2. Prepare face
         face = self.prepare_face(image, options.face, options.crop_size)
         # 3-4. Audio features and motion
-        motion = self.motion(wav, face, options.fps, options.blink_rate, rng, options.motion_scale)
+        motion = self.motion(
+            wav, face, options.fps, options.blink_rate, rng, options.motion_scale
+        )
         # 5-6. Render frames and paste them back into the photo
         render_frame = self.render(face, motion)
         h, w = face.photo.shape[:2]
@@ -183,7 +226,11 @@ def _speech_gate(log_energy: np.ndarray, n_frames: int, fps: float) -> np.ndarra
     db = 10 * log_energy / np.log(10)
     # a frame speaks if any audio within +-40 ms does: lips move around short pauses too
     db = maximum_filter1d(db, size=9)
-    per_frame = db[np.clip(frame_to_feature_index(np.arange(n_frames), fps), 0, len(db) - 1)]
+    per_frame = db[
+        np.clip(frame_to_feature_index(np.arange(n_frames), fps), 0, len(db) - 1)
+    ]
     # the loudest few frames set the reference level (robust to a single click)
     level = np.percentile(db, 98)
-    return 1 / (1 + np.exp(-(per_frame - (level - SILENCE_DB)) / SILENCE_SOFTNESS_DB * 4))
+    return 1 / (
+        1 + np.exp(-(per_frame - (level - SILENCE_DB)) / SILENCE_SOFTNESS_DB * 4)
+    )

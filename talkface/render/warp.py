@@ -20,9 +20,12 @@ TEETH_RGB = np.array([232.0, 226.0, 212.0])
 def _border_anchors(size: int) -> np.ndarray:
     s = size - 1
     ticks = np.array([0.0, 0.25, 0.5, 0.75, 1.0]) * s
-    ring = [(t, 0.0) for t in ticks] + [(t, s) for t in ticks] + [(0.0, t) for t in ticks[1:-1]] + [
-        (s, t) for t in ticks[1:-1]
-    ]
+    ring = (
+        [(t, 0.0) for t in ticks]
+        + [(t, s) for t in ticks]
+        + [(0.0, t) for t in ticks[1:-1]]
+        + [(s, t) for t in ticks[1:-1]]
+    )
     return np.array(ring, np.float32)
 
 
@@ -60,7 +63,9 @@ class WarpRenderer:
         self.triangles = mesh_triangles(size)
         self.source = np.vstack([crop.landmarks, self.anchors]).astype(np.float64)
         ys, xs = np.mgrid[0:size, 0:size]
-        self.grid = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float32)
+        self.grid = (
+            np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float32)
+        )
         self.image = crop.image
         self.lip_rgb, self.skin_rgb = self._sample_colours()
         # A photo that already shows its mouth interior keeps it until the lips part well beyond
@@ -69,7 +74,9 @@ class WarpRenderer:
         source_open = max(float(inner_lip_opening(crop.landmarks)), 0.0)
         shows_interior = source_open > 0.08 * width
         self.synth_from = source_open * (1.6 if shows_interior else 1.0)
-        self.synth_ramp = max(0.5 * source_open if shows_interior else 0.0, 0.05 * width, 1.0)
+        self.synth_ramp = max(
+            0.5 * source_open if shows_interior else 0.0, 0.05 * width, 1.0
+        )
 
     def _sample_colours(self) -> tuple[np.ndarray, np.ndarray]:
         import cv2
@@ -86,7 +93,9 @@ class WarpRenderer:
 
         def median(mask: np.ndarray, fallback: np.ndarray) -> np.ndarray:
             pixels = self.image[mask.astype(bool)]
-            return np.median(pixels, 0).astype(np.float64) if len(pixels) > 8 else fallback
+            return (
+                np.median(pixels, 0).astype(np.float64) if len(pixels) > 8 else fallback
+            )
 
         skin_rgb = median(skin, np.array([180.0, 140.0, 120.0]))
         return median(lips, skin_rgb * [0.8, 0.55, 0.55]), skin_rgb
@@ -107,14 +116,30 @@ class WarpRenderer:
         homog = np.concatenate([dst, np.ones((len(dst), 3, 1))], axis=2)  # (K, 3, 3)
         ok = np.abs(np.linalg.det(homog)) > 1e-6
         affines = np.zeros((len(dst) + 1, 3, 2), np.float32)
-        affines[0] = [[1, 0], [0, 1], [0, 0]]  # id 0: pixels no triangle covers stay put
+        affines[0] = [
+            [1, 0],
+            [0, 1],
+            [0, 0],
+        ]  # id 0: pixels no triangle covers stay put
         affines[1:][ok] = np.linalg.solve(homog[ok], src[ok]).astype(np.float32)
         index = np.zeros((size, size), np.uint8 if len(dst) < 255 else np.uint16)
         for k in np.flatnonzero(ok):
-            cv2.fillConvexPoly(index, np.round(dst[k] * 16).astype(np.int32), int(k + 1), cv2.LINE_8, shift=4)
+            cv2.fillConvexPoly(
+                index,
+                np.round(dst[k] * 16).astype(np.int32),
+                int(k + 1),
+                cv2.LINE_8,
+                shift=4,
+            )
         chosen = affines[index.reshape(-1)]  # (P, 3, 2)
         maps = np.einsum("pi,pij->pj", self.grid, chosen).reshape(size, size, 2)
-        return cv2.remap(self.image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.remap(
+            self.image,
+            maps[..., 0],
+            maps[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
 
     def paint_mouth(self, frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """Fill the gap between parted inner lips with a shaded cavity and teeth."""
@@ -145,21 +170,29 @@ class WarpRenderer:
         gap = np.maximum(lower - upper, 1e-3)
         depth = np.clip((ys - upper) / gap, 0, 1)  # 0 at upper lip, 1 at lower lip
         # teeth fade towards the corners, where the cheeks shade the mouth
-        across = np.clip(np.abs(xs - (inner[0, 0] + inner[4, 0]) / 2) / max(width / 2, 1e-3), 0, 1)
+        across = np.clip(
+            np.abs(xs - (inner[0, 0] + inner[4, 0]) / 2) / max(width / 2, 1e-3), 0, 1
+        )
         corner_shade = np.cos(across * np.pi / 2) ** 0.7
         upper_teeth = np.clip(ys - upper, 0, None) < np.minimum(0.5 * gap, 0.11 * width)
-        lower_teeth = (np.clip(lower - ys, 0, None) < np.minimum(0.25 * gap, 0.06 * width)) & (
-            opening > 0.12 * width
-        )
+        lower_teeth = (
+            np.clip(lower - ys, 0, None) < np.minimum(0.25 * gap, 0.06 * width)
+        ) & (opening > 0.12 * width)
         brightness = min(1.1, max(0.45, self.skin_rgb.mean() / 165.0))
         # dark throat in the middle, the tongue's colour rising from the lower lip
         tongue = np.clip((depth - 0.55) / 0.45, 0, 1)[..., None]
-        cavity = self.lip_rgb * (0.18 + 0.3 * tongue) * (0.6 + 0.4 * corner_shade)[None, :, None]
+        cavity = (
+            self.lip_rgb
+            * (0.18 + 0.3 * tongue)
+            * (0.6 + 0.4 * corner_shade)[None, :, None]
+        )
         teeth = TEETH_RGB * brightness * (0.5 + 0.5 * corner_shade)[None, :, None]
         teeth_alpha = (upper_teeth * 0.95 + lower_teeth * 0.75) * corner_shade[None, :]
         interior = cavity + teeth_alpha[..., None] * (teeth - cavity)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         out = frame.copy()
         alpha = (strength * mask)[..., None]
-        out[y0:y1, x0:x1] = np.clip(region + alpha * (interior - region), 0, 255).astype(np.uint8)
+        out[y0:y1, x0:x1] = np.clip(
+            region + alpha * (interior - region), 0, 255
+        ).astype(np.uint8)
         return out

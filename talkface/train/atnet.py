@@ -26,7 +26,7 @@ from talkface.face.align import mean_face, to_canonical
 from talkface.face.landmarks import MOUTH, inner_lip_opening
 from talkface.features.align import feature_windows
 from talkface.features.audio import speech_features
-from talkface.models.audio2landmark import PRESETS, AudioToLandmark, AudioToLandmarkConfig
+from talkface.models.audio2landmark import PRESETS, AudioToLandmark, load_audio2landmark
 from talkface.train.checkpoint import load_checkpoint, save_checkpoint
 
 
@@ -43,21 +43,33 @@ class ATNetTrainConfig:
     mouth_weight: float = 3.0
     warp_range: tuple[float, float] = (0.8, 1.3)  # vocal-tract-length perturbation
     noise_prob: float = 0.3
-    identity_noise: float = 1.0  # std of noise on the identity coefficients (whitened units)
-    identity_dropout: float = 0.5  # chance of hiding the identity (one training face: don't lean on it)
-    time_mask: int = 6  # SpecAugment: blank up to this many feature frames once per sequence
+    identity_noise: float = (
+        1.0  # std of noise on the identity coefficients (whitened units)
+    )
+    identity_dropout: float = (
+        0.5  # chance of hiding the identity (one training face: don't lean on it)
+    )
+    time_mask: int = (
+        6  # SpecAugment: blank up to this many feature frames once per sequence
+    )
     coefficient_mask: int = 2  # SpecAugment: blank up to this many MFCC coefficients
     weight_decay: float = 1e-5
-    synthetic_voices: int = 2  # espeak-ng twins per training clip (data/synthetic_voices.py)
+    synthetic_voices: int = (
+        2  # espeak-ng twins per training clip (data/synthetic_voices.py)
+    )
     seed: int = 0
     max_clips: int = 0  # 0 = all; small numbers for smoke tests
     val_speakers: tuple[str, ...] = ("s26", "s31")
-    select_metric: str = "mouth_error"  # the best epoch minimises this summed over val_speakers
+    select_metric: str = (
+        "mouth_error"  # the best epoch minimises this summed over val_speakers
+    )
     resume: bool = False
 
     def __post_init__(self):
         if self.model not in PRESETS:
-            raise ValueError(f"unknown model preset {self.model!r}; choose from {sorted(PRESETS)}")
+            raise ValueError(
+                f"unknown model preset {self.model!r}; choose from {sorted(PRESETS)}"
+            )
         if self.sequence < 2:
             raise ValueError("sequence must be at least 2 frames (temporal loss)")
 
@@ -78,13 +90,25 @@ def make_examples(clips: list[dict]) -> list[ClipExample]:
         canonical = to_canonical(c["landmarks"])
         neutral = np.median(canonical[neutral_frames(c)], axis=0)
         examples.append(
-            ClipExample(c["name"], c["speaker"], c["wav"], clip_displacements(c), neutral - mean_face(), float(c["fps"]))
+            ClipExample(
+                c["name"],
+                c["speaker"],
+                c["wav"],
+                clip_displacements(c),
+                neutral - mean_face(),
+                float(c["fps"]),
+            )
         )
     return examples
 
 
 def synthetic_examples(
-    clips: list[dict], examples: list[ClipExample], per_clip: int, cache: Path, seed: int, progress: bool
+    clips: list[dict],
+    examples: list[ClipExample],
+    per_clip: int,
+    cache: Path,
+    seed: int,
+    progress: bool,
 ) -> list[ClipExample]:
     """espeak-ng twins of each training clip (made once, then read from `cache`)."""
     from tqdm import tqdm
@@ -97,9 +121,20 @@ def synthetic_examples(
     else:
         rng = np.random.default_rng(seed)
         stored = {}
-        for clip, ex in tqdm(list(zip(clips, examples)), desc="synthetic voices", disable=not progress, leave=False):
+        for clip, ex in tqdm(
+            list(zip(clips, examples)),
+            desc="synthetic voices",
+            disable=not progress,
+            leave=False,
+        ):
             for k in range(per_clip):
-                twin = synthetic_twin(list(clip["words"]), clip["word_times"], ex.displacements, ex.fps, rng)
+                twin = synthetic_twin(
+                    list(clip["words"]),
+                    clip["word_times"],
+                    ex.displacements,
+                    ex.fps,
+                    rng,
+                )
                 if twin is not None:
                     stored[f"{ex.name}~{k}~wav"], stored[f"{ex.name}~{k}~motion"] = twin
         np.savez(cache, **stored)
@@ -110,20 +145,41 @@ def synthetic_examples(
             name = key.split("~")[0]
             if name in by_name:
                 source = by_name[name]
-                twins.append(ClipExample(key[:-4], "espeak", stored[key], stored[key[:-4] + "~motion"], source.identity_shape, source.fps))
+                twins.append(
+                    ClipExample(
+                        key[:-4],
+                        "espeak",
+                        stored[key],
+                        stored[key[:-4] + "~motion"],
+                        source.identity_shape,
+                        source.fps,
+                    )
+                )
     return twins
 
 
-def fit_pca(displacements: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def fit_pca(
+    displacements: np.ndarray, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """PCA of (N, 68, 2) displacements: basis (136, k), mean (136,), per-component std (k,)."""
     flat = displacements.reshape(len(displacements), -1).astype(np.float64)
     mean = flat.mean(0)
     _, s, vt = np.linalg.svd(flat - mean, full_matrices=False)
     std = s[:k] / np.sqrt(len(flat) - 1)
-    return (torch.tensor(vt[:k].T, dtype=torch.float32), torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32))
+    return (
+        torch.tensor(vt[:k].T, dtype=torch.float32),
+        torch.tensor(mean, dtype=torch.float32),
+        torch.tensor(std, dtype=torch.float32),
+    )
 
 
-def clip_windows(example: ClipExample, n_frames: int, warp: float = 1.0, noise_db: float | None = None, rng=None) -> torch.Tensor:
+def clip_windows(
+    example: ClipExample,
+    n_frames: int,
+    warp: float = 1.0,
+    noise_db: float | None = None,
+    rng=None,
+) -> torch.Tensor:
     wav = example.wav
     if noise_db is not None:
         power = np.mean(wav**2) * 10 ** (-noise_db / 10)
@@ -132,7 +188,12 @@ def clip_windows(example: ClipExample, n_frames: int, warp: float = 1.0, noise_d
     return torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, example.fps))
 
 
-def spec_augment(windows: torch.Tensor, time_mask: int, coefficient_mask: int, rng: np.random.Generator) -> torch.Tensor:
+def spec_augment(
+    windows: torch.Tensor,
+    time_mask: int,
+    coefficient_mask: int,
+    rng: np.random.Generator,
+) -> torch.Tensor:
     """Blank a random span of feature frames and of MFCC coefficients in (B, T, context, n_mfcc)
     windows (SpecAugment, Park et al. 2019); 0 is the utterance mean after normalisation."""
     if not time_mask and not coefficient_mask:
@@ -150,7 +211,12 @@ def spec_augment(windows: torch.Tensor, time_mask: int, coefficient_mask: int, r
     return windows
 
 
-def landmark_losses(model: AudioToLandmark, pred: torch.Tensor, target: torch.Tensor, mouth_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+def landmark_losses(
+    model: AudioToLandmark,
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mouth_weight: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """L_lmark and L_temp on reconstructed landmarks, in (1/100 canonical unit)^2."""
     weights = torch.ones(68)
     weights[MOUTH] = mouth_weight
@@ -164,7 +230,9 @@ def landmark_losses(model: AudioToLandmark, pred: torch.Tensor, target: torch.Te
 
 
 @torch.no_grad()
-def evaluate(model: AudioToLandmark, examples: list[ClipExample], mouth_weight: float) -> dict:
+def evaluate(
+    model: AudioToLandmark, examples: list[ClipExample], mouth_weight: float
+) -> dict:
     """Loss, mouth-landmark error and inner-lip opening correlation over whole clips."""
     model.eval()
     losses, errors, pred_open, true_open = [], [], [], []
@@ -177,11 +245,22 @@ def evaluate(model: AudioToLandmark, examples: list[ClipExample], mouth_weight: 
         lmark, _ = landmark_losses(model, pred, target, mouth_weight)
         losses.append(lmark.item())
         recon = model.reconstruct(pred)[0].numpy()
-        errors.append(np.linalg.norm(recon[:, MOUTH] - ex.displacements[:, MOUTH], axis=-1).mean())
+        errors.append(
+            np.linalg.norm(recon[:, MOUTH] - ex.displacements[:, MOUTH], axis=-1).mean()
+        )
         pred_open.append(inner_lip_opening(recon))
         true_open.append(inner_lip_opening(ex.displacements))
-    corr = np.mean([np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0 for p, t in zip(pred_open, true_open)])
-    return {"loss": float(np.mean(losses)), "mouth_error": float(np.mean(errors)), "opening_corr": float(corr)}
+    corr = np.mean(
+        [
+            np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0
+            for p, t in zip(pred_open, true_open)
+        ]
+    )
+    return {
+        "loss": float(np.mean(losses)),
+        "mouth_error": float(np.mean(errors)),
+        "opening_corr": float(corr),
+    }
 
 
 def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
@@ -199,17 +278,36 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
         train_clips = train_clips[: cfg.max_clips]
     train_set = make_examples(train_clips)
     if cfg.synthetic_voices:
-        train_set += synthetic_examples(train_clips, train_set, cfg.synthetic_voices, out / "synthetic.npz", cfg.seed, progress)
+        train_set += synthetic_examples(
+            train_clips,
+            train_set,
+            cfg.synthetic_voices,
+            out / "synthetic.npz",
+            cfg.seed,
+            progress,
+        )
     train_set = [e for e in train_set if len(e.displacements) >= cfg.sequence]
     val_sets = {
-        s: make_examples(load_split(cfg.cache, "val", speakers=(s,))[: cfg.max_clips or None]) for s in cfg.val_speakers
+        s: make_examples(
+            load_split(cfg.cache, "val", speakers=(s,))[: cfg.max_clips or None]
+        )
+        for s in cfg.val_speakers
     }
-    val_sets["s1-test"] = make_examples(load_split(cfg.cache, "test")[: cfg.max_clips or 20])
+    val_sets["s1-test"] = make_examples(
+        load_split(cfg.cache, "test")[: cfg.max_clips or 20]
+    )
 
     # 2. Model with its PCA basis fitted to the training displacements
     model = AudioToLandmark(PRESETS[cfg.model])
-    model.set_pca(*fit_pca(np.concatenate([e.displacements for e in train_set]), model.config.n_components))
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999), weight_decay=cfg.weight_decay)
+    model.set_pca(
+        *fit_pca(
+            np.concatenate([e.displacements for e in train_set]),
+            model.config.n_components,
+        )
+    )
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=cfg.lr, betas=(0.5, 0.999), weight_decay=cfg.weight_decay
+    )
     start_epoch, best = 0, float("inf")
     if cfg.resume and (out / "last.pt").exists():
         state = load_checkpoint(out / "last.pt")
@@ -225,8 +323,12 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
         # 3. One pass over the clips in random order, a random sequence crop of each
         order = rng.permutation(len(train_set))
         totals = []
-        batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
-        for batch in tqdm(batches, desc=f"epoch {epoch}", disable=not progress, leave=False):
+        batches = [
+            order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)
+        ]
+        for batch in tqdm(
+            batches, desc=f"epoch {epoch}", disable=not progress, leave=False
+        ):
             windows, targets, identities = [], [], []
             for i in batch:
                 ex = train_set[i]
@@ -238,11 +340,15 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
                 windows.append(w[s : s + cfg.sequence])
                 targets.append(torch.from_numpy(ex.displacements[s : s + cfg.sequence]))
                 identities.append(torch.from_numpy(ex.identity_shape))
-            windows = spec_augment(torch.stack(windows), cfg.time_mask, cfg.coefficient_mask, rng)
+            windows = spec_augment(
+                torch.stack(windows), cfg.time_mask, cfg.coefficient_mask, rng
+            )
             target = model.project(torch.stack(targets))
             identity = model.project(torch.stack(identities))
             identity = identity + cfg.identity_noise * torch.randn_like(identity)
-            keep = torch.from_numpy(rng.random(len(identity)) >= cfg.identity_dropout).float()[:, None]
+            keep = torch.from_numpy(
+                rng.random(len(identity)) >= cfg.identity_dropout
+            ).float()[:, None]
             identity = identity * keep
             pred, _ = model(windows, identity)
             lmark, temp = landmark_losses(model, pred, target, cfg.mouth_weight)
@@ -252,18 +358,48 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             optimizer.step()
             totals.append([lmark.item(), temp.item()])
         # 4. Validate, log, checkpoint (last every epoch; best by the val speakers' mouth error)
-        metrics = {name: evaluate(model, ex, cfg.mouth_weight) for name, ex in val_sets.items() if ex}
-        score = sum(metrics[k][cfg.select_metric] for k in cfg.val_speakers if k in metrics)
-        row = {"epoch": epoch, "train_lmark": np.mean(totals, 0)[0], "train_temp": np.mean(totals, 0)[1], "seconds": time.time() - t0}
+        metrics = {
+            name: evaluate(model, ex, cfg.mouth_weight)
+            for name, ex in val_sets.items()
+            if ex
+        }
+        score = sum(
+            metrics[k][cfg.select_metric] for k in cfg.val_speakers if k in metrics
+        )
+        row = {
+            "epoch": epoch,
+            "train_lmark": np.mean(totals, 0)[0],
+            "train_temp": np.mean(totals, 0)[1],
+            "seconds": time.time() - t0,
+        }
         for name, m in metrics.items():
             row.update({f"{name}_{k}": v for k, v in m.items()})
         _append_csv(log_path, row)
         if progress:
-            print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+            print(
+                " ".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in row.items()
+                ),
+                flush=True,
+            )
         if score < best:
             best = score
-            save_checkpoint(out / "best.pt", model, epoch=epoch, metrics=metrics, train_config=asdict(cfg))
-        save_checkpoint(out / "last.pt", model, optimizer=optimizer.state_dict(), epoch=epoch, best=best, train_config=asdict(cfg))
+            save_checkpoint(
+                out / "best.pt",
+                model,
+                epoch=epoch,
+                metrics=metrics,
+                train_config=asdict(cfg),
+            )
+        save_checkpoint(
+            out / "last.pt",
+            model,
+            optimizer=optimizer.state_dict(),
+            epoch=epoch,
+            best=best,
+            train_config=asdict(cfg),
+        )
     return out / "best.pt"
 
 
@@ -273,11 +409,10 @@ def _append_csv(path: Path, row: dict) -> None:
         writer = csv.DictWriter(f, fieldnames=list(row))
         if new:
             writer.writeheader()
-        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        writer.writerow(
+            {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+        )
 
 
 def load_trained(path: str | Path) -> AudioToLandmark:
-    state = load_checkpoint(path)
-    model = AudioToLandmark(AudioToLandmarkConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}))
-    model.load_state_dict(state["model"])
-    return model.eval()
+    return load_audio2landmark(load_checkpoint(path))

@@ -16,7 +16,12 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, **extra) -> None:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"version": __version__, "config": asdict(model.config), "model": model.state_dict(), **extra}
+    state = {
+        "version": __version__,
+        "config": asdict(model.config),
+        "model": model.state_dict(),
+        **extra,
+    }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
