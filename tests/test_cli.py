@@ -126,6 +126,16 @@ def test_grid_first_frame_and_its_audio(tmp_path, grid_dir):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet
     assert_video_contract(out, len(load_audio(clip)) / 16000, 25, 360, 288)
+    # lips follow the real speech and rest in the leading silence
+    from talkface.data.preprocess import read_grid_alignment
+
+    words, times = read_grid_alignment(grid_dir / "s31" / "align" / f"{clip.stem}.align")
+    onset = int(times[1][0] * 25)  # the first word after the leading "sil"
+    generated = inner_lip_opening(track_landmarks(read_video(out)[0]))
+    real = inner_lip_opening(track_landmarks(real))
+    assert np.ptp(generated[: onset - 3]) <= 1.5  # dlib jitter only
+    assert generated[onset:].std() > 3 * generated[: onset - 3].std()
+    assert np.corrcoef(generated, real[: len(generated)])[0, 1] > 0.3
 
 
 def test_fps_and_seed(tmp_path, samples):
