@@ -129,7 +129,9 @@ def test_grid_first_frame_and_its_audio(tmp_path, grid_dir):
     # lips follow the real speech and rest in the leading silence
     from talkface.data.preprocess import read_grid_alignment
 
-    words, times = read_grid_alignment(grid_dir / "s31" / "align" / f"{clip.stem}.align")
+    words, times = read_grid_alignment(
+        grid_dir / "s31" / "align" / f"{clip.stem}.align"
+    )
     onset = int(times[1][0] * 25)  # the first word after the leading "sil"
     generated = inner_lip_opening(track_landmarks(read_video(out)[0]))
     real = inner_lip_opening(track_landmarks(real))
