@@ -142,3 +142,32 @@ def test_sync_scoring_of_unrelated_streams_is_the_padding_artefact():
     rng = np.random.default_rng(1)
     score = sync_score(rng.normal(size=(100, 64)), rng.normal(size=(100, 64)))
     assert abs(score.offset) == 15 and score.confidence < 2
+
+
+def test_cpbd_golden_value_and_controls(camera):
+    from scipy.ndimage import gaussian_filter
+
+    from talkface.eval.sharpness import cpbd
+
+    # the reference port (PyPI cpbd 1.0.7, bins 0..63 inclusive) gives 0.7481657 on camera
+    assert cpbd(camera) == pytest.approx(0.7481657, abs=1e-6)
+    blurred = [
+        cpbd(np.round(gaussian_filter(camera.astype(float), s)).astype(np.uint8))
+        for s in (0.5, 1.0, 2.0)
+    ]
+    assert cpbd(camera) > blurred[0] > blurred[1] > blurred[2]
+    assert cpbd(np.full((128, 128), 90, np.uint8)) == 0.0  # no edges
+    assert cpbd(camera[:60, :60]) == 0.0  # smaller than one 64x64 block
+    with pytest.raises(ValueError):
+        cpbd(camera / 255.0)
+
+
+def test_cpbd_scores_only_whole_blocks(camera):
+    from talkface.eval.sharpness import cpbd
+
+    frame = camera[
+        :128, :96
+    ].copy()  # a 96-wide GRID-size frame: only its left 64 columns count
+    changed = frame.copy()
+    changed[:, 64:] = np.random.default_rng(0).integers(0, 255, (128, 32))
+    assert cpbd(frame) == cpbd(changed)
