@@ -7,6 +7,7 @@ import dataclasses
 import sys
 import time
 import typing
+from pathlib import Path
 
 
 def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
@@ -122,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
         ATNetTrainConfig,
     )
 
+    ev = sub.add_parser(
+        "evaluate", help="metrics of generated videos against reference videos"
+    )
+    ev.add_argument("--generated", required=True, help="folder of generated videos")
+    ev.add_argument(
+        "--reference", required=True, help="folder of reference videos (same names)"
+    )
+    ev.add_argument("-o", "--output", required=True, help="report .json")
+    ev.add_argument("-q", "--quiet", action="store_true")
+
     sub.add_parser("list-models", help="list the shipped models")
     return parser
 
@@ -185,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
             from talkface.train.atnet import ATNetTrainConfig, train
 
             print(f"best checkpoint: {train(_from_flags(ATNetTrainConfig, args))}")
+        elif args.command == "evaluate":
+            import json
+
+            from talkface.eval.runner import evaluate, markdown_table
+
+            report = evaluate(args.generated, args.reference, progress=not args.quiet)
+            Path(args.output).write_text(json.dumps(report, indent=1))
+            print(markdown_table(report))
         elif args.command == "list-models":
             from talkface.registry import DEFAULT_MODEL, MODELS
 
