@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from talkface.eval.metrics import embedding_distance, lmd, opening_correlation
+from talkface.eval.metrics import lmd, opening_correlation
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_lmd_centring_removes_translation_and_scales_linearly(mouths):
     assert lmd(real * 3, fake * 3) == pytest.approx(3 * lmd(real, fake))
 
 
-def test_opening_correlation_and_embedding_distance():
+def test_opening_correlation():
     t = np.linspace(0, 6, 50)
     real = np.zeros((50, 68, 2))
     real[:, [67, 66, 65], 1] = (np.sin(t) + 1)[:, None] * 5
@@ -44,6 +44,3 @@ def test_opening_correlation_and_embedding_distance():
     inverted[:, [67, 66, 65], 1] *= -1
     assert opening_correlation(real, inverted) == pytest.approx(-1.0)
     assert opening_correlation(real, np.zeros_like(real)) == 0.0
-    assert embedding_distance(np.zeros(128), np.full((4, 128), 0.5)) == pytest.approx(
-        np.sqrt(128) * 0.5
-    )

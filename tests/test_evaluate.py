@@ -26,7 +26,9 @@ def test_ground_truth_against_itself(clip):
     )
     assert out["ssim"] == pytest.approx(1.0)
     assert out["lmd_mouth"] == 0.0 and out["lmd_face"] == 0.0
-    assert out["identity"] < 0.4  # the real frames drift from the first frame, same person
+    assert (
+        out["identity"] < 0.4
+    )  # the real frames drift from the first frame, same person
     assert out["cpbd"] == out["cpbd_reference"]
     assert out["ear"] == out["ear_reference"]
 

@@ -16,16 +16,12 @@ import numpy as np
 
 from talkface.data.preprocess import track_landmarks
 from talkface.errors import TalkfaceError
-from talkface.eval.metrics import embedding_distance, lmd, opening_correlation
+from talkface.eval.metrics import lmd, opening_correlation
+from talkface.eval.runner import identity_distance
 from talkface.io.video import read_video
-
-EMBED_EVERY = 5  # frames between identity checks
 
 
 def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0, **options) -> dict:
-    from talkface.face.detect import detect_faces
-    from talkface.face.embed import face_embedding
-
     real, fps = read_video(video_path)
     photo = real[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -36,12 +32,6 @@ def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0, **options) ->
     real_lm = track_landmarks(real[:n])
     fake_lm = track_landmarks(fake[:n])
     static_lm = np.repeat(real_lm[:1], n, axis=0)
-    reference = face_embedding(photo, detect_faces(photo)[0])
-    embeddings = []
-    for frame in fake[:n:EMBED_EVERY]:
-        boxes = detect_faces(frame)
-        if boxes:
-            embeddings.append(face_embedding(frame, boxes[0]))
     return {
         "clip": Path(video_path).stem,
         "frames_real": len(real),
@@ -49,9 +39,7 @@ def evaluate_clip(pipeline, video_path: str | Path, seed: int = 0, **options) ->
         "lmd_mouth": lmd(real_lm, fake_lm),
         "lmd_mouth_static": lmd(real_lm, static_lm),
         "opening_corr": opening_correlation(real_lm, fake_lm),
-        "identity_distance": embedding_distance(reference, np.stack(embeddings))
-        if embeddings
-        else float("nan"),
+        "identity_distance": identity_distance(photo, fake[:n]),
     }
 
 

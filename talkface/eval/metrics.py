@@ -1,4 +1,4 @@
-"""Landmark and identity metrics (metrics.md sections 2.5, 2.6)."""
+"""Landmark metrics (metrics.md section 2.6)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,3 @@ def opening_correlation(real: np.ndarray, fake: np.ndarray) -> float:
     if a.std() < 1e-9 or b.std() < 1e-9:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])
-
-
-def embedding_distance(reference: np.ndarray, embeddings: np.ndarray) -> float:
-    """Mean Euclidean distance of (T, 128) frame embeddings from a (128,) reference (ACD-still)."""
-    return float(np.linalg.norm(embeddings - reference[None], axis=1).mean())

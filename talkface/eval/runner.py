@@ -54,13 +54,28 @@ def _resize_frames(frames: np.ndarray, height: int, width: int) -> np.ndarray:
     )
 
 
+def identity_distance(still: np.ndarray, frames: np.ndarray) -> float:
+    """ACD-still: mean embedding distance of every EMBED_EVERY-th frame's face from the face in
+    `still`; frames without a detected face are left out, NaN if none has one."""
+    from talkface.face.detect import detect_faces
+    from talkface.face.embed import face_embedding
+
+    still_boxes = detect_faces(still)
+    embeddings = []
+    for frame in frames[::EMBED_EVERY]:
+        boxes = detect_faces(frame)
+        if boxes:
+            embeddings.append(face_embedding(frame, boxes[0]))
+    if not still_boxes or not embeddings:
+        return float("nan")
+    return acd_still(face_embedding(still, still_boxes[0]), np.stack(embeddings))
+
+
 def evaluate_pair(
     generated: np.ndarray, reference: np.ndarray, fps: float = 25.0
 ) -> dict:
     """All metrics for one (T, H, W, 3) uint8 generated video against its reference."""
     from talkface.data.preprocess import track_landmarks
-    from talkface.face.detect import detect_faces
-    from talkface.face.embed import face_embedding
 
     n = min(len(generated), len(reference))
     resized = generated.shape[1:3] != reference.shape[1:3]
@@ -69,17 +84,6 @@ def evaluate_pair(
     generated, reference = generated[:n], reference[:n]
     psnr = psnr_video(reference, generated)
     real_lm, fake_lm = track_landmarks(reference), track_landmarks(generated)
-    still = detect_faces(reference[0])
-    embeddings = []
-    for frame in generated[::EMBED_EVERY]:
-        boxes = detect_faces(frame)
-        if boxes:
-            embeddings.append(face_embedding(frame, boxes[0]))
-    identity = (
-        acd_still(face_embedding(reference[0], still[0]), np.stack(embeddings))
-        if still and embeddings
-        else float("nan")
-    )
     return {
         "frames": n,
         "frames_generated": len(generated),
@@ -93,7 +97,7 @@ def evaluate_pair(
         "lmd_mouth": lmd(real_lm, fake_lm, points=MOUTH),
         "lmd_face": lmd(real_lm, fake_lm, points=np.arange(68)),
         "opening_corr": opening_correlation(real_lm, fake_lm),
-        "identity": identity,
+        "identity": identity_distance(reference[0], generated),
         "ear": eye_aspect_ratio(fake_lm).tolist(),
         "ear_reference": eye_aspect_ratio(real_lm).tolist(),
     }
