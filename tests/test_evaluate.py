@@ -12,6 +12,23 @@ from talkface.eval.runner import evaluate_pair
 from talkface.io.video import read_video, write_video
 
 
+def evaluate_cli(generated, reference, output, *flags):
+    command = [
+        "evaluate",
+        "--generated",
+        generated,
+        "--reference",
+        reference,
+        "-o",
+        output,
+    ]
+    return subprocess.run(
+        [sys.executable, "-m", "talkface", *map(str, command), *flags],
+        capture_output=True,
+        text=True,
+    )
+
+
 @pytest.fixture(scope="module")
 def clip(grid_dir):
     return sorted((grid_dir / "s31").glob("*.mp4"))[0]
@@ -40,23 +57,7 @@ def test_cli_on_a_still_photo_video(clip, tmp_path):
     frames, fps = read_video(clip)
     write_video(tmp_path / "gen" / clip.name, [frames[0]] * len(frames), fps)
     report_path = tmp_path / "report.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "talkface",
-            "evaluate",
-            "--generated",
-            tmp_path / "gen",
-            "--reference",
-            tmp_path / "ref",
-            "-o",
-            report_path,
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = evaluate_cli(tmp_path / "gen", tmp_path / "ref", report_path, "-q")
     assert result.returncode == 0, result.stderr
     assert "| clips | PSNR" in result.stdout
     report = json.loads(report_path.read_text())
@@ -74,20 +75,5 @@ def test_no_matching_names_is_a_clear_error(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     write_video(tmp_path / "a" / "x.mp4", [np.zeros((64, 64, 3), np.uint8)] * 3, 25)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "talkface",
-            "evaluate",
-            "--generated",
-            tmp_path / "a",
-            "--reference",
-            tmp_path / "b",
-            "-o",
-            tmp_path / "r.json",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = evaluate_cli(tmp_path / "a", tmp_path / "b", tmp_path / "r.json")
     assert result.returncode == 1 and "namesake" in result.stderr
