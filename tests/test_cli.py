@@ -272,3 +272,12 @@ def test_import_is_light():
         ).stdout.strip()
         == "[]"
     )
+
+
+def test_outputs_get_ordinary_file_permissions(sample_video):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(sample_video.stat().st_mode) == 0o666 & ~umask

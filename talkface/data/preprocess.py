@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
@@ -26,6 +24,7 @@ from talkface.face.detect import detect_faces
 from talkface.face.landmarks import detect_landmarks
 from talkface.features.align import SAMPLE_RATE
 from talkface.io.audio import load_audio
+from talkface.io.files import atomic_output
 from talkface.io.video import read_video
 
 REDETECT_EVERY = (
@@ -119,10 +118,9 @@ def _process(args: tuple[ClipSource, Path]) -> str:
     target = clip_output_path(out_dir, source)
     target.parent.mkdir(parents=True, exist_ok=True)
     data = extract_clip(source)
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=target.parent)
-    os.close(fd)
-    np.savez_compressed(tmp, **data)
-    os.replace(tmp, target)  # atomic: a killed run never leaves a truncated clip behind
+    # atomic: a killed run never leaves a truncated clip behind, so resuming is safe
+    with atomic_output(target, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **data)
     return source.name
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from talkface.errors import TalkfaceError
+from talkface.io.files import atomic_output
 
 
 def _import_av():
@@ -68,17 +68,8 @@ def write_video(
     """
     av = _import_av()
     path = check_output_path(path)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=".mp4.part", dir=path.parent
-    )
-    os.close(fd)
-    try:
+    with atomic_output(path, suffix=".mp4.part") as tmp_name:
         _encode(av, tmp_name, frames, fps, audio, sample_rate, crf)
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
-        raise
     return path
 
 

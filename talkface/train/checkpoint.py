@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
+
+from talkface.io.files import atomic_output
 
 
 def save_checkpoint(path: str | Path, model: torch.nn.Module, **extra) -> None:
@@ -22,15 +22,8 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, **extra) -> None:
         "model": model.state_dict(),
         **extra,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def load_checkpoint(path: str | Path) -> dict:
