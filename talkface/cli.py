@@ -126,7 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "evaluate", help="metrics of generated videos against reference videos"
     )
-    ev.add_argument("--generated", required=True, help="folder of generated videos")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--generated", help="folder of generated videos")
+    source.add_argument(
+        "--baseline",
+        choices=["static", "ground-truth"],
+        help="measure a baseline instead",
+    )
     ev.add_argument(
         "--reference", required=True, help="folder of reference videos (same names)"
     )
@@ -201,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
 
             from talkface.eval.runner import evaluate, markdown_table
 
-            report = evaluate(args.generated, args.reference, progress=not args.quiet)
+            report = evaluate(
+                args.generated, args.reference, args.baseline, progress=not args.quiet
+            )
             Path(args.output).write_text(json.dumps(report, indent=1))
             print(markdown_table(report))
         elif args.command == "list-models":

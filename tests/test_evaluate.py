@@ -77,3 +77,28 @@ def test_no_matching_names_is_a_clear_error(tmp_path):
     write_video(tmp_path / "a" / "x.mp4", [np.zeros((64, 64, 3), np.uint8)] * 3, 25)
     result = evaluate_cli(tmp_path / "a", tmp_path / "b", tmp_path / "r.json")
     assert result.returncode == 1 and "namesake" in result.stderr
+
+
+def test_static_baseline_is_measured_by_the_same_code(clip, tmp_path):
+    (tmp_path / "ref").mkdir()
+    shutil.copy(clip, tmp_path / "ref" / clip.name)
+    report_path = tmp_path / "static.json"
+    command = ["evaluate", "--reference", tmp_path / "ref", "--baseline", "static"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "talkface",
+            *map(str, command),
+            "-o",
+            str(report_path),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["mean"]["identity"] == 0.0  # the very first frame, unencoded
+    assert report["mean"]["lmd_mouth"] > 0.5 and report["blinks"]["blinks"] == 0
+    assert report["blinks_reference"]["blinks"] >= 1

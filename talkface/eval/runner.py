@@ -103,25 +103,50 @@ def evaluate_pair(
     }
 
 
+BASELINES = {
+    # the photo that every one-shot method starts from, held still for the whole clip
+    "static": lambda reference: np.repeat(reference[:1], len(reference), axis=0),
+    # the reference itself: the floor of every metric (landmark jitter, embedding noise)
+    "ground-truth": lambda reference: reference,
+}
+
+
 def evaluate(
-    generated_dir: str | Path, reference_dir: str | Path, progress: bool = True
+    generated_dir: str | Path | None,
+    reference_dir: str | Path,
+    baseline: str | None = None,
+    progress: bool = True,
 ) -> dict:
     """Per-clip and mean metrics of every video in `generated_dir` that has a namesake in
-    `reference_dir`, with blink statistics for both sets and the protocol fingerprint."""
+    `reference_dir`, with blink statistics for both sets and the protocol fingerprint.
+
+    With `baseline` ("static" or "ground-truth") instead of a generated folder, the generated
+    videos are made from the references by that baseline, so it is measured by the same code.
+    """
     from tqdm import tqdm
 
     from talkface.errors import TalkfaceError
     from talkface.io.video import read_video
 
-    generated_dir, reference_dir = Path(generated_dir), Path(reference_dir)
+    if (generated_dir is None) == (baseline is None):
+        raise TalkfaceError("give either a folder of generated videos or a baseline")
+    if baseline is not None and baseline not in BASELINES:
+        raise TalkfaceError(
+            f"unknown baseline {baseline!r}; choose from {', '.join(BASELINES)}"
+        )
+    reference_dir = Path(reference_dir)
     references = {
         p.stem: p for p in reference_dir.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES
     }
-    pairs = sorted(
-        (p, references[p.stem])
-        for p in generated_dir.iterdir()
-        if p.suffix.lower() in VIDEO_SUFFIXES and p.stem in references
-    )
+    if baseline is not None:
+        pairs = [(None, references[name]) for name in sorted(references)]
+    else:
+        generated_dir = Path(generated_dir)
+        pairs = sorted(
+            (p, references[p.stem])
+            for p in generated_dir.iterdir()
+            if p.suffix.lower() in VIDEO_SUFFIXES and p.stem in references
+        )
     if not pairs:
         raise TalkfaceError(
             f"no generated video in {generated_dir} has a namesake in {reference_dir}"
@@ -131,9 +156,12 @@ def evaluate(
         pairs, desc="evaluate", unit="clip", disable=not progress
     ):
         reference, fps = read_video(ref_path)
-        generated, _ = read_video(gen_path)
+        if baseline:
+            generated = BASELINES[baseline](reference)
+        else:
+            generated = read_video(gen_path)[0]
         clips.append(
-            {"clip": gen_path.stem, **evaluate_pair(generated, reference, fps)}
+            {"clip": ref_path.stem, **evaluate_pair(generated, reference, fps)}
         )
     keys = [
         "psnr",
