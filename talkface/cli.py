@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference", required=True, help="folder of reference videos (same names)"
     )
     ev.add_argument("-o", "--output", required=True, help="report .json")
+    ev.add_argument(
+        "--side-by-side", help="folder for real | generated videos of every clip"
+    )
     ev.add_argument("-q", "--quiet", action="store_true")
 
     sub.add_parser("list-models", help="list the shipped models")
@@ -208,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             from talkface.eval.runner import evaluate, markdown_table
 
             report = evaluate(
-                args.generated, args.reference, args.baseline, progress=not args.quiet
+                args.generated,
+                args.reference,
+                args.baseline,
+                progress=not args.quiet,
+                side_by_side=args.side_by_side,
             )
             Path(args.output).write_text(json.dumps(report, indent=1))
             print(markdown_table(report))

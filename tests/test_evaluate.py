@@ -57,7 +57,14 @@ def test_cli_on_a_still_photo_video(clip, tmp_path):
     frames, fps = read_video(clip)
     write_video(tmp_path / "gen" / clip.name, [frames[0]] * len(frames), fps)
     report_path = tmp_path / "report.json"
-    result = evaluate_cli(tmp_path / "gen", tmp_path / "ref", report_path, "-q")
+    result = evaluate_cli(
+        tmp_path / "gen",
+        tmp_path / "ref",
+        report_path,
+        "-q",
+        "--side-by-side",
+        tmp_path / "sbs",
+    )
     assert result.returncode == 0, result.stderr
     assert "| clips | PSNR" in result.stdout
     report = json.loads(report_path.read_text())

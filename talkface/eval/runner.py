@@ -111,17 +111,40 @@ BASELINES = {
 }
 
 
+def write_side_by_side(
+    path: str | Path,
+    reference: np.ndarray,
+    generated: np.ndarray,
+    fps: float,
+    audio_from: Path,
+) -> None:
+    """An mp4 with the real video on the left and the generated one on the right, with the
+    reference's sound, for looking rather than reading."""
+    from talkface.io.audio import load_audio
+    from talkface.io.video import write_video
+
+    n = min(len(reference), len(generated))
+    if generated.shape[1:3] != reference.shape[1:3]:
+        generated = _resize_frames(generated[:n], *reference.shape[1:3])
+    frames = (
+        np.concatenate([r, g], axis=1) for r, g in zip(reference[:n], generated[:n])
+    )
+    write_video(path, frames, fps, load_audio(audio_from))
+
+
 def evaluate(
     generated_dir: str | Path | None,
     reference_dir: str | Path,
     baseline: str | None = None,
     progress: bool = True,
+    side_by_side: str | Path | None = None,
 ) -> dict:
     """Per-clip and mean metrics of every video in `generated_dir` that has a namesake in
     `reference_dir`, with blink statistics for both sets and the protocol fingerprint.
 
     With `baseline` ("static" or "ground-truth") instead of a generated folder, the generated
     videos are made from the references by that baseline, so it is measured by the same code.
+    `side_by_side`: a folder to write real | generated videos into, one per clip.
     """
     from tqdm import tqdm
 
