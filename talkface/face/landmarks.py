@@ -32,17 +32,6 @@ def detect_landmarks(image: np.ndarray, box: FaceBox) -> np.ndarray:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
 
-def box_from_landmarks(landmarks: np.ndarray) -> FaceBox:
-    """A detector-like box around landmarks, for tracking a face from frame to frame."""
-    left, top = landmarks.min(0)
-    right, bottom = landmarks.max(0)
-    # dlib boxes span brows to chin; landmarks sit inside, so pad the top a little
-    height = bottom - top
-    return FaceBox(
-        float(left), float(top - 0.1 * height), float(right), float(bottom), 0.0
-    )
-
-
 def inner_lip_opening(landmarks: np.ndarray) -> np.ndarray:
     """Mean vertical gap between inner upper lip (61-63) and lower lip (67-65), (...,) pixels."""
     upper = landmarks[..., [61, 62, 63], 1]
