@@ -44,9 +44,11 @@ from talkface.types import Motion, Video
 # The AT-net also predicts the training speaker's brow habits; until the motion issue models
 # brows and head per person, only the lower jaw (below the ears) and the lips follow speech.
 SPEECH_POINTS = np.concatenate([JAW[4:13], MOUTH])
-SILENCE_DB = (
-    45.0  # frames this far below the utterance's loudest are silence: lips at rest
-)
+# Regression to the mean makes the AT-net under-articulate voices it never heard; 1.3 was
+# chosen on GRID val (docs/results.md).
+DEFAULT_MOTION_SCALE = 1.3
+# frames this far below the utterance's loudest are silence: lips at rest
+SILENCE_DB = 45.0
 SILENCE_SOFTNESS_DB = 6.0
 
 
@@ -58,12 +60,9 @@ class GenerateOptions:
     seed: int | None = None  # makes blinks (and any sampling) reproducible
     face: int = 0  # which detected face to animate, 0 = the largest
     blink_rate: float = DEFAULT_RATE  # blinks per second; 0 disables blinking
-    crop_size: int | None = (
-        None  # face crop size in pixels; None = the face's own resolution
-    )
-    # Multiplies lip and jaw motion. Regression to the mean makes the AT-net under-articulate
-    # voices it never heard; 1.3 was chosen on GRID val (docs/results.md).
-    motion_scale: float = 1.3
+    # face crop size in pixels; None = the face's own resolution
+    crop_size: int | None = None
+    motion_scale: float = DEFAULT_MOTION_SCALE  # multiplies lip and jaw motion
 
     def __post_init__(self):
         if not 1 <= self.fps <= 120:
@@ -146,7 +145,7 @@ class TwoStagePipeline:
         fps: float,
         blink_rate: float,
         rng: np.random.Generator,
-        motion_scale: float = 1.0,
+        motion_scale: float = DEFAULT_MOTION_SCALE,
     ) -> Motion:
         """Canonical displacements from speech, lips at rest in silence, plus sampled blinks."""
         n_frames = n_video_frames(len(wav), fps)
@@ -171,7 +170,7 @@ class TwoStagePipeline:
         return Motion(displacements.astype(np.float32), blink, fps)
 
     def render(self, face: PreparedFace, motion: Motion):
-        """A function frame index -> (H, W, 3) uint8 photo frame, and the frame count."""
+        """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated."""
         from talkface.render.warp import WarpRenderer
 
         targets = close_eyelids(
