@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from talkface.data.landmarks import compute_mean_face, load_split
+from talkface.data.landmarks import MOTION_KEYS, compute_mean_face, load_split
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("cache", type=Path, help="output folder of `talkface preprocess`")
@@ -21,7 +21,7 @@ parser.add_argument(
 )
 args = parser.parse_args()
 
-clips = load_split(args.cache, "train", speakers=("s1",))
+clips = load_split(args.cache, "train", speakers=("s1",), keys=MOTION_KEYS)
 mean = compute_mean_face(clips)
 np.save(args.output, mean.astype(np.float32))
 print(f"mean face from {len(clips)} clips -> {args.output}")

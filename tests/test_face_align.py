@@ -98,3 +98,44 @@ def test_mask_is_zero_at_the_crop_border(size):
         and mask[:, 0].max() == 0
         and mask[:, -1].max() == 0
     )
+
+
+def _posed_landmarks(yaw=0.0, pitch=0.0, roll=0.0, size=512):
+    """Project the pose model's points, turned by known angles, through the pinhole camera."""
+    from talkface.face.pose import MODEL_POINTS, POSE_POINTS
+
+    model = MODEL_POINTS * np.array([1.0, -1.0, -1.0])  # camera frame: y down, z away
+    y, p, r = np.radians([-yaw, -pitch, roll])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    points = model @ (rz @ ry @ rx).T + [0, 0, 600.0]
+    landmarks = np.zeros((1, 68, 2))
+    landmarks[0, POSE_POINTS] = points[:, :2] / points[:, 2:] * size + size / 2
+    return landmarks
+
+
+def test_head_pose_recovers_each_angle_with_its_sign():
+    from talkface.face.pose import head_pose
+
+    for axis, angle in [(0, 20.0), (1, -15.0), (2, 10.0)]:
+        angles = [0.0, 0.0, 0.0]
+        angles[axis] = angle
+        pose = head_pose(_posed_landmarks(*angles), (512, 512))[0]
+        np.testing.assert_allclose(pose[:3], angles, atol=0.5)
+        assert abs(pose[5] - 600) < 5  # distance from the camera, mm
+    # turned to the image's right: the nose tip moves right of the eyes' midpoint
+    lm = _posed_landmarks(yaw=20.0)[0]
+    assert lm[30, 0] > lm[[36, 45], 0].mean()
+
+
+def test_head_pose_of_the_frontal_sample_and_missing_frames(face_photo):
+    from talkface.face.detect import detect_faces
+    from talkface.face.landmarks import detect_landmarks
+    from talkface.face.pose import head_pose
+
+    lm = detect_landmarks(face_photo, detect_faces(face_photo)[0])
+    pose = head_pose(np.stack([lm, np.full_like(lm, np.nan)]), face_photo.shape[:2])
+    yaw, pitch, roll = pose[0, :3]
+    assert abs(yaw) < 10 and abs(roll) < 10 and np.isnan(pose[1]).all()
+    assert abs(pitch) < 30  # the generic head's depths bias pitch per person

@@ -7,28 +7,41 @@ from pathlib import Path
 
 import numpy as np
 
-from talkface.data.preprocess import load_clip
+from talkface.data.preprocess import load_clip, read_manifest
 from talkface.face.align import MIRROR, apply_affine, similarity_transform, to_canonical
 from talkface.face.landmarks import JAW, STABLE
 
 SPEECH_LEAD_FRAMES = 3  # lips start moving about 100 ms before the acoustic onset
 
 
-def load_split(
-    cache_dir: str | Path, split: str, speakers: tuple[str, ...] | None = None
-) -> list[dict]:
-    """Preprocessed clips of one split (as listed in the cache manifest), each with its name."""
-    import json
+MOTION_KEYS = (
+    "landmarks",
+    "fps",
+    "wav",
+    "words",
+    "word_times",
+)  # what motion models read
 
+
+def load_split(
+    cache_dir: str | Path,
+    split: str,
+    speakers: tuple[str, ...] | None = None,
+    keys: tuple[str, ...] | None = None,
+) -> list[dict]:
+    """Preprocessed clips of one split (as listed in the cache manifest), each with its name.
+
+    `keys` limits which arrays are read (face crops are large). Clips with a frame where no face
+    was found are left out: they are unusable as training targets.
+    """
     cache_dir = Path(cache_dir)
-    manifest = json.loads((cache_dir / "manifest.json").read_text())
     clips = []
-    for entry in manifest["clips"]:
+    for entry in read_manifest(cache_dir)["clips"]:
         if entry["split"] != split or (speakers and entry["speaker"] not in speakers):
             continue
-        clip = load_clip(cache_dir / entry["file"])
-        if np.isnan(clip["landmarks"]).any():
-            continue  # a frame without a face: unusable as a training target
+        clip = load_clip(cache_dir / entry["file"], keys and (*keys, "face_found"))
+        if not clip["face_found"].all():
+            continue
         clip["name"], clip["speaker"] = entry["name"], entry["speaker"]
         clips.append(clip)
     return clips

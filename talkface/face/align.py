@@ -114,15 +114,23 @@ def native_crop_size(landmarks: np.ndarray) -> int:
     return int(np.clip(round(OVERSAMPLE * scale / 16) * 16, MIN_CROP, MAX_CROP))
 
 
-def crop_face(image: np.ndarray, landmarks: np.ndarray, size: int) -> FaceCrop:
-    """Cut the face with `landmarks` (68, 2 source pixels) out of `image` as a size x size crop."""
+def crop_face(
+    image: np.ndarray, landmarks: np.ndarray, size: int, height: int | None = None
+) -> FaceCrop:
+    """Cut the face with `landmarks` (68, 2 source pixels) out of `image`.
+
+    The canonical unit square maps to `size` pixels; with `height` the crop is `height` x `size`
+    and the face is centred vertically in it (e.g. 96 x 128 or 128 x 96 model inputs).
+    """
     import cv2
 
-    to_crop = similarity_transform(landmarks[STABLE], mean_face()[STABLE] * size)
+    height = size if height is None else height
+    canonical = mean_face()[STABLE] * size + np.array([0.0, (height - size) / 2])
+    to_crop = similarity_transform(landmarks[STABLE], canonical)
     crop = cv2.warpAffine(
         image,
         to_crop,
-        (size, size),
+        (size, height),
         flags=cv2.INTER_CUBIC,
         borderMode=cv2.BORDER_REPLICATE,
     )

@@ -90,9 +90,14 @@ def log_mel(wav: np.ndarray | torch.Tensor, warp: float = 1.0) -> torch.Tensor:
     return torch.log(mel_filterbank(warp) @ power + LOG_FLOOR).T
 
 
+def mfcc_from_log_mel(mel: torch.Tensor) -> torch.Tensor:
+    """(T_feat, N_MFCC) MFCCs (c1..c12) of (T_feat, N_MELS) log-mel frames."""
+    return mel @ _dct_matrix()
+
+
 def mfcc(wav: np.ndarray | torch.Tensor, warp: float = 1.0) -> torch.Tensor:
     """(T_feat, N_MFCC) MFCCs (c1..c12) at FEATURE_RATE."""
-    return log_mel(wav, warp) @ _dct_matrix()
+    return mfcc_from_log_mel(log_mel(wav, warp))
 
 
 def normalize_utterance(
@@ -117,4 +122,4 @@ def speech_features(
     """
     mel = log_mel(wav, warp)
     energy = torch.logsumexp(mel, dim=1)
-    return normalize_utterance(mel @ _dct_matrix(), energy), energy
+    return normalize_utterance(mfcc_from_log_mel(mel), energy), energy
