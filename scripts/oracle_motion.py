@@ -4,7 +4,8 @@
 
 Each clip's own canonical displacements (from `talkface preprocess` output in --cache) drive
 the warp renderer from the clip's first frame; mouth LMD and opening correlation against the
-real video are measured as in talkface.eval.grid, next to the static baseline.
+real video are measured as in the GRID protocol (talkface.eval.protocol), next to the
+static baseline.
 """
 
 import argparse
@@ -12,7 +13,7 @@ import argparse
 import numpy as np
 
 import talkface
-from talkface.data.landmarks import clip_displacements, load_split
+from talkface.data.landmarks import MOTION_KEYS, clip_displacements, load_split
 from talkface.data.preprocess import track_landmarks
 from talkface.eval.metrics import lmd, opening_correlation
 from talkface.io.video import read_video
@@ -28,7 +29,9 @@ args = parser.parse_args()
 
 pipe = talkface.load_pipeline()
 rows = []
-for clip in load_split(args.cache, args.split, speakers=(args.speaker,)):
+for clip in load_split(
+    args.cache, args.split, speakers=(args.speaker,), keys=MOTION_KEYS
+):
     real, fps = read_video(f"{args.grid}/{args.speaker}/{clip['name']}.mp4")
     face = pipe.prepare_face(real[0])
     motion = np.zeros_like(clip_displacements(clip))

@@ -30,10 +30,13 @@ def available_models() -> list[str]:
 
 def load_pipeline(model: str | None = None) -> TwoStagePipeline:
     """The inference pipeline of a shipped model (default: the best measured) or a checkpoint path."""
+    from talkface.errors import TalkfaceError
     from talkface.pipelines.two_stage import TwoStagePipeline
-    from talkface.registry import DEFAULT_MODEL
+    from talkface.registry import DEFAULT_MODEL, EVALUATORS
 
     model = model or DEFAULT_MODEL
+    if model in EVALUATORS:
+        raise TalkfaceError(f"{model} is an evaluation model; it cannot animate a face")
     if model not in _PIPELINES:
         _PIPELINES[model] = TwoStagePipeline.from_pretrained(model)
     return _PIPELINES[model]

@@ -9,6 +9,8 @@ import time
 import typing
 from pathlib import Path
 
+from talkface.errors import TalkfaceError
+
 
 def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
     """One --flag per field of a config dataclass, typed and defaulted from the dataclass."""
@@ -38,6 +40,18 @@ def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
 def _from_flags(cls, args: argparse.Namespace):
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+TRAIN_RECIPES = {
+    "atnet": "AT-net: audio -> landmark motion",
+    "syncnet": "sync expert: lower-face video <-> audio embeddings",
+}
+
+
+def _train_module(recipe: str):
+    import importlib
+
+    return importlib.import_module(f"talkface.train.{recipe}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pre.add_argument("raw_dir")
     pre.add_argument("out_dir")
-    pre.add_argument("--layout", default="grid", choices=["grid"])
+    pre.add_argument("--layout", default="grid", choices=["grid", "lrw", "voxceleb2"])
+    pre.add_argument(
+        "--crop-sizes",
+        default="128",
+        help="aligned face crops to store, HxW or S, comma-separated (e.g. 96x128,128,256)",
+    )
     pre.add_argument("--jobs", type=int, default=1)
     pre.add_argument(
         "--shard", default="0/1", help="i/n: process every n-th clip from the i-th"
@@ -116,12 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model from preprocessed data")
     recipes = train.add_subparsers(dest="recipe", required=True)
-    from talkface.train.atnet import ATNetTrainConfig
-
-    _dataclass_flags(
-        recipes.add_parser("atnet", help="AT-net: audio -> landmark motion"),
-        ATNetTrainConfig,
-    )
+    for recipe, help_text in TRAIN_RECIPES.items():
+        _dataclass_flags(
+            recipes.add_parser(recipe, help=help_text),
+            _train_module(recipe).TRAIN_CONFIG,
+        )
 
     ev = sub.add_parser(
         "evaluate", help="metrics of generated videos against reference videos"
@@ -130,20 +148,107 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--generated", help="folder of generated videos")
     source.add_argument(
         "--baseline",
-        choices=["static", "ground-truth"],
+        choices=["static", "ground-truth", "reencoded"],
         help="measure a baseline instead",
     )
-    ev.add_argument(
-        "--reference", required=True, help="folder of reference videos (same names)"
+    source.add_argument(
+        "--protocol",
+        choices=["grid"],
+        help="run the default model and the baselines on GRID s1 test, s26 and s31",
     )
+    ev.add_argument("--reference", help="folder of reference videos (same names)")
     ev.add_argument("-o", "--output", required=True, help="report .json")
     ev.add_argument(
+        "--report", help="folder for a readable report (markdown, HTML, plots)"
+    )
+    ev.add_argument(
         "--side-by-side", help="folder for real | generated videos of every clip"
+    )
+    ev.add_argument(
+        "--no-sync", action="store_true", help="skip the sync expert's scores"
+    )
+    ev.add_argument(
+        "--cpbd-every",
+        type=int,
+        default=None,
+        help="score sharpness on every n-th frame (default: 1; 3 for --protocol)",
+    )
+    ev.add_argument(
+        "--grid", default="../shared/data/grid", help="GRID folder for --protocol"
+    )
+    ev.add_argument("--model", default=None, help="model for --protocol")
+    ev.add_argument(
+        "--motion-scale",
+        type=float,
+        default=None,
+        help="generate option for --protocol (default: the pipeline's)",
+    )
+    ev.add_argument(
+        "--sets", default="s1-test,s26-val,s31-val", help="GRID sets for --protocol"
+    )
+    ev.add_argument("--limit", type=int, default=None, help="clips per set")
+    ev.add_argument(
+        "--results", help="markdown file whose protocol section is rewritten"
     )
     ev.add_argument("-q", "--quiet", action="store_true")
 
     sub.add_parser("list-models", help="list the shipped models")
     return parser
+
+
+def _evaluate(args) -> None:
+    import json
+
+    from talkface.io.files import atomic_output
+
+    if args.protocol is None and not args.reference:
+        raise TalkfaceError("--reference is required with --generated or --baseline")
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise TalkfaceError(f"output folder {output.parent} does not exist")
+    if args.protocol:
+        from talkface.eval.protocol import (
+            DEFAULT_CPBD_EVERY,
+            run_protocol,
+            write_results,
+        )
+
+        result = run_protocol(
+            args.grid,
+            args.model,
+            tuple(s for s in args.sets.split(",") if s),
+            args.limit,
+            args.cpbd_every or DEFAULT_CPBD_EVERY,
+            progress=not args.quiet,
+            **(
+                {} if args.motion_scale is None else {"motion_scale": args.motion_scale}
+            ),
+        )
+        reports = result["sets"]
+    else:
+        from talkface.eval.runner import evaluate
+
+        result = evaluate(
+            args.generated,
+            args.reference,
+            args.baseline,
+            progress=not args.quiet,
+            side_by_side=args.side_by_side,
+            sync=not args.no_sync,
+            cpbd_every=args.cpbd_every or 1,
+        )
+        reports = {"": {args.baseline or "generated": result}}
+    with atomic_output(output, suffix=".json") as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=1))
+    from talkface.eval.report import table_markdown, write_report
+
+    for name, systems in reports.items():
+        print(f"{name}\n{table_markdown(systems)}" if name else table_markdown(systems))
+        if args.report:
+            folder = Path(args.report) / name if name else Path(args.report)
+            write_report(systems, folder, f"talkface evaluation {name}".strip())
+    if args.results and args.protocol:
+        write_results(result, args.results)
 
 
 def _generate(args) -> None:
@@ -183,14 +288,17 @@ def _generate(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from talkface.errors import TalkfaceError
 
     args = build_parser().parse_args(argv)
     try:
         if args.command == "generate":
             _generate(args)
         elif args.command == "preprocess":
-            from talkface.data.preprocess import preprocess
+            from talkface.data.preprocess import (
+                PreprocessConfig,
+                parse_crop_sizes,
+                preprocess,
+            )
 
             i, n = (int(x) for x in args.shard.split("/"))
             preprocess(
@@ -200,32 +308,23 @@ def main(argv: list[str] | None = None) -> int:
                 args.jobs,
                 (i, n),
                 progress=not args.quiet,
+                config=PreprocessConfig(crop_sizes=parse_crop_sizes(args.crop_sizes)),
             )
         elif args.command == "train":
-            from talkface.train.atnet import ATNetTrainConfig, train
-
-            print(f"best checkpoint: {train(_from_flags(ATNetTrainConfig, args))}")
+            module = _train_module(args.recipe)
+            config = _from_flags(module.TRAIN_CONFIG, args)
+            print(f"best checkpoint: {module.train(config)}")
         elif args.command == "evaluate":
-            import json
-
-            from talkface.eval.runner import evaluate, markdown_table
-
-            report = evaluate(
-                args.generated,
-                args.reference,
-                args.baseline,
-                progress=not args.quiet,
-                side_by_side=args.side_by_side,
-            )
-            Path(args.output).write_text(json.dumps(report, indent=1))
-            print(markdown_table(report))
+            _evaluate(args)
         elif args.command == "list-models":
-            from talkface.registry import DEFAULT_MODEL, MODELS
+            from talkface.registry import DEFAULT_MODEL, EVALUATORS, MODELS
 
             for name, spec in MODELS.items():
                 print(
                     f"{name}{' (default)' if name == DEFAULT_MODEL else ''}: {spec.description}"
                 )
+            for name, spec in EVALUATORS.items():
+                print(f"{name} (evaluation): {spec.description}")
     except TalkfaceError as e:
         print(f"talkface: error: {e}", file=sys.stderr)
         return 1

@@ -23,6 +23,20 @@ MODELS: dict[str, ModelSpec] = {
 }
 DEFAULT_MODEL = "atnet-grid"
 
+# models that measure rather than generate: weights ship the same way, but never animate a face
+EVALUATORS: dict[str, ModelSpec] = {
+    "syncnet-grid": ModelSpec(
+        name="syncnet-grid",
+        weights="syncnet_grid.pt",
+        sha256="775b8b81e2ebdf0db34a799e62c17939b7efb68d498602cfdd9c6c5429066c26",
+        description="sync expert: SyncNet-style lower-face/audio embeddings trained on GRID s1",
+    ),
+}
+SYNC_EXPERT = "syncnet-grid"  # the evaluator of lip sync (not a generator)
+
+
+SHIPPED = {**MODELS, **EVALUATORS}
+
 
 def available_models() -> list[str]:
     return sorted(MODELS)

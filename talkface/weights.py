@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from talkface.errors import TalkfaceError
-from talkface.registry import MODELS
+from talkface.registry import SHIPPED
 
 
 def sha256_of(data: bytes) -> str:
@@ -19,8 +19,8 @@ def sha256_of(data: bytes) -> str:
 
 def load_weights(name_or_path: str | Path) -> dict:
     """The checkpoint dict {"config", "model", ...} of a registered model name or a .pt path."""
-    if str(name_or_path) in MODELS:
-        spec = MODELS[str(name_or_path)]
+    if str(name_or_path) in SHIPPED:
+        spec = SHIPPED[str(name_or_path)]
         data = resources.files("talkface.assets").joinpath(spec.weights).read_bytes()
         if sha256_of(data) != spec.sha256:
             raise TalkfaceError(
@@ -31,7 +31,21 @@ def load_weights(name_or_path: str | Path) -> dict:
         path = Path(name_or_path)
         if not path.exists():
             raise TalkfaceError(
-                f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(MODELS))}) nor a file"
+                f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(SHIPPED))}) nor a file"
             )
         source = path.read_bytes()
     return torch.load(io.BytesIO(source), map_location="cpu", weights_only=True)
+
+
+def model_state(checkpoint: dict) -> tuple[dict, dict]:
+    """(config kwargs, float32 state dict) of a checkpoint; JSON-ish lists become tuples and
+    float16 shipped weights load into float32 parameters."""
+    config = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in checkpoint["config"].items()
+    }
+    state = {
+        k: v.float() if v.is_floating_point() else v
+        for k, v in checkpoint["model"].items()
+    }
+    return config, state

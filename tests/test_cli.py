@@ -58,7 +58,10 @@ def test_help_lists_subcommands():
     assert result.returncode == 0
     for command in ("generate", "preprocess", "train", "list-models"):
         assert command in result.stdout
-    assert "atnet-grid (default)" in run("list-models").stdout
+    listing = run("list-models").stdout
+    assert "atnet-grid (default)" in listing and "syncnet-grid (evaluation)" in listing
+    refused = run("generate", "--model", "syncnet-grid", "-o", "never.mp4")
+    assert refused.returncode == 1 and "evaluation model" in refused.stderr
 
 
 def test_generate_on_bundled_samples(sample_video, samples):

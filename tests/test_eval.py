@@ -21,6 +21,37 @@ def test_lmd_golden_values(mouths):
     assert lmd(real, fake, centre="mean", reduce="sum") == pytest.approx(9.5)
     assert lmd(real, fake, centre="mean", reduce="mean") == pytest.approx(0.475)
     assert lmd(real, fake, centre="none", reduce="mean") == pytest.approx(0.25)
+    assert lmd(real, fake, centre="none", distance="l1") == pytest.approx(0.175)
+
+
+def test_fae_lmd_counts_the_lip_corners_twice(mouths):
+    from talkface.eval.metrics import FAE_MOUTH
+
+    real, fake = mouths
+    assert len(FAE_MOUTH) == 24 and set(FAE_MOUTH) == set(range(48, 68))
+    corner = real.copy()
+    corner[0, 48] += (3, 4)  # a corner: listed twice -> 2 x 7 / 48 coordinates
+    assert lmd(real, corner, FAE_MOUTH, "none", distance="l1") == pytest.approx(14 / 48)
+    middle = real.copy()
+    middle[0, 50] += (3, 4)
+    assert lmd(real, middle, FAE_MOUTH, "none", distance="l1") == pytest.approx(7 / 48)
+
+
+def test_interocular_lmd_is_scale_free_and_ignores_other_points(mouths):
+    from talkface.eval.metrics import lmd_variants
+
+    real, fake = mouths
+    real[0, 36], real[0, 45] = (0, 0), (40, 0)
+    fake[0, 36], fake[0, 45] = real[0, 36], real[0, 45]
+    value = lmd(real, fake, normalise="interocular")
+    assert value == pytest.approx(0.475 / 40)
+    assert lmd(real * 3, fake * 3, normalise="interocular") == pytest.approx(value)
+    moved = fake.copy()
+    moved[0, 10] += 5  # a jaw point: not part of the mouth
+    assert (
+        lmd_variants(real, moved)["lmd_mouth"] == lmd_variants(real, fake)["lmd_mouth"]
+    )
+    assert lmd_variants(real, moved)["lmd_face"] > lmd_variants(real, fake)["lmd_face"]
 
 
 def test_lmd_centring_removes_translation_and_scales_linearly(mouths):

@@ -64,9 +64,22 @@ def test_cli_on_a_still_photo_video(clip, tmp_path):
         "-q",
         "--side-by-side",
         tmp_path / "sbs",
+        "--report",
+        tmp_path / "report",
     )
     assert result.returncode == 0, result.stderr
-    assert "| clips | PSNR" in result.stdout
+    assert "| system | clips | PSNR" in result.stdout
+    side, _ = read_video(tmp_path / "sbs" / clip.name)
+    assert side.shape[1:3] == (frames.shape[1], 2 * frames.shape[2])
+    for name in [
+        "report.md",
+        "report.html",
+        "lmd_per_clip.png",
+        "opening.png",
+        "blinks.png",
+    ]:
+        assert (tmp_path / "report" / name).stat().st_size > 500
+    assert "opening.png" in (tmp_path / "report" / "report.md").read_text()
     report = json.loads(report_path.read_text())
     mean = report["mean"]
     assert 20 < mean["psnr"] < 45 and mean["ssim"] < 0.99
@@ -76,6 +89,10 @@ def test_cli_on_a_still_photo_video(clip, tmp_path):
     assert (
         "cpbd" in report["fingerprint"] and "dlib" in report["fingerprint"]["versions"]
     )
+    # the sync expert: the real clip is in sync with its sound, the still photo is not
+    clip_result = report["clips"][0]
+    assert abs(clip_result["sync_offset_reference"]) <= 1
+    assert clip_result["sync_confidence"] < clip_result["sync_confidence_reference"] / 2
 
 
 def test_no_matching_names_is_a_clear_error(tmp_path):
@@ -109,3 +126,54 @@ def test_static_baseline_is_measured_by_the_same_code(clip, tmp_path):
     assert report["mean"]["identity"] == 0.0  # the very first frame, unencoded
     assert report["mean"]["lmd_mouth"] > 0.5 and report["blinks"]["blinks"] == 0
     assert report["blinks_reference"]["blinks"] >= 1
+
+
+def test_reencoded_baseline_is_the_codec_noise_floor(clip):
+    from talkface.eval.runner import BASELINES
+
+    frames, fps = read_video(clip)
+    still = evaluate_pair(BASELINES["static"](frames), frames, fps)
+    again = evaluate_pair(BASELINES["reencoded"](frames), frames, fps)
+    assert again["psnr_identical_frames"] == 0 and 30 < again["psnr"] < 60
+    assert again["lmd_mouth"] < still["lmd_mouth"] / 2
+    assert again["opening_corr"] > 0.8
+
+
+def test_protocol_writes_its_tables_into_results(grid_dir, tmp_path):
+    results = tmp_path / "results.md"
+    results.write_text("# Results\n\nkept above\n")
+    command = [
+        "evaluate",
+        "--protocol",
+        "grid",
+        "--grid",
+        grid_dir,
+        "--sets",
+        "s31-val",
+        "--limit",
+        "1",
+        "-o",
+        tmp_path / "protocol.json",
+        "--results",
+        results,
+        "-q",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "talkface", *map(str, command)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    protocol = json.loads((tmp_path / "protocol.json").read_text())
+    systems = protocol["sets"]["s31-val"]
+    assert list(systems) == ["talkface", "static", "reencoded"]
+    static, ours = systems["static"]["mean"], systems["talkface"]["mean"]
+    assert ours["lmd_mouth"] < static["lmd_mouth"]  # the model moves the lips like s31
+    assert ours["sync_confidence"] > static["sync_confidence"]
+    text = results.read_text()
+    assert "kept above" in text and text.count("| talkface | 1 |") == 1
+    # a second run replaces the section instead of appending another
+    from talkface.eval.protocol import write_results
+
+    write_results(protocol, results)
+    assert results.read_text().count("| talkface | 1 |") == 1

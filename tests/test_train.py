@@ -18,7 +18,14 @@ def talkface(*args):
 def test_preprocess_train_resume(tmp_path, grid_dir):
     cache = tmp_path / "cache"
     result = talkface(
-        "preprocess", grid_dir, cache, "--shard", "0/340", "--jobs", "1", "-q"
+        "preprocess",
+        grid_dir,
+        cache,
+        "--shard",
+        "0/340",
+        "--crop-sizes",
+        "96x128,128",
+        "-q",
     )
     assert result.returncode == 0, result.stderr
     files = sorted(cache.rglob("*.npz"))
@@ -27,13 +34,27 @@ def test_preprocess_train_resume(tmp_path, grid_dir):
     assert clip["landmarks"].shape[1:] == (68, 2) and clip["landmarks"].shape[0] == 75
     assert not np.isnan(clip["landmarks"]).any()
     assert abs(len(clip["wav"]) / 16000 - 3.0) < 0.05 and clip["words"][0] == "sil"
+    # aligned crops: the eyes land where the mean face puts them, at every size
+    from talkface.face.align import mean_face
+
+    for key, (h, w) in {"96x128": (96, 128), "128x128": (128, 128)}.items():
+        assert clip[f"crop_{key}"].shape == (75, h, w, 3)
+        eyes = clip[f"crop_landmarks_{key}"][:, [36, 45]].mean(0)
+        expected = mean_face()[[36, 45]] * w + [0, (h - w) / 2]
+        assert np.abs(eyes - expected).max() < 0.05 * w
+    n_feat = len(clip["wav"]) // 160 + 1  # 100 Hz, centred STFT frames
+    assert clip["mfcc"].shape == (n_feat, 12) and clip["log_mel"].shape == (n_feat, 40)
+    assert clip["pose"].shape == (75, 6) and np.abs(clip["pose"][:, :3]).max() < 30
+    assert 0.2 < np.median(clip["ear"]) < 0.45 and clip["face_found"].all()
+    assert clip["boxes"].shape == (75, 4)
     # a second run skips finished clips
     stamp = files[0].stat().st_mtime_ns
-    assert (
-        talkface("preprocess", grid_dir, cache, "--shard", "0/340", "-q").returncode
-        == 0
-    )
+    again = ("--shard", "0/340", "--crop-sizes", "96x128,128", "-q")
+    assert talkface("preprocess", grid_dir, cache, *again).returncode == 0
     assert files[0].stat().st_mtime_ns == stamp
+    # other settings into the same cache are refused rather than mixed
+    other = talkface("preprocess", grid_dir, cache, "--shard", "0/340", "-q")
+    assert other.returncode == 1 and "other settings" in other.stderr
 
     run = tmp_path / "run"
     common = [
@@ -67,11 +88,41 @@ def test_preprocess_train_resume(tmp_path, grid_dir):
 def test_manifest_records_settings(tmp_path, grid_dir):
     import json
 
-    from talkface.data.preprocess import grid_layout, preprocess
+    from talkface.data.preprocess import grid_layout, preprocess, read_manifest
 
     preprocess(grid_dir, tmp_path, shard=(5, 1000), progress=False)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["layout"] == "grid" and manifest["sample_rate"] == 16000
-    assert "dlib" in manifest["versions"]
+    preprocess(grid_dir, tmp_path, shard=(6, 1000), progress=False)
+    # each shard of a job array writes its own manifest; readers see their union
+    manifest = json.loads((tmp_path / "manifest.5of1000.json").read_text())
+    settings = manifest["settings"]
+    assert settings["layout"] == "grid" and settings["sample_rate"] == 16000
+    assert settings["crop_sizes"] == [[128, 128]]
+    assert "dlib" in manifest["versions"] and "opencv" in manifest["versions"]
+    clips = grid_layout(grid_dir)
+    assert len(read_manifest(tmp_path)["clips"]) == len(clips[5::1000] + clips[6::1000])
     with open(grid_dir / "splits.csv") as f:
         assert len(grid_layout(grid_dir)) == len(list(csv.DictReader(f)))
+
+
+def test_folder_tree_layouts(tmp_path):
+    from talkface.data.preprocess import LAYOUTS
+
+    for path in [
+        "lrw/ABOUT/train/ABOUT_00001.mp4",
+        "lrw/ABOUT/test/ABOUT_00002.mp4",
+        "lrw/ABOUT/notes/skip.mp4",
+        "vox/dev/mp4/id00012/abcDEF/00001.mp4",
+        "vox/test/mp4/id00017/xyz/00003.mp4",
+    ]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).touch()
+    lrw = LAYOUTS["lrw"](tmp_path / "lrw")
+    assert [(c.speaker, c.split, c.name) for c in lrw] == [
+        ("ABOUT", "test", "ABOUT_00002"),
+        ("ABOUT", "train", "ABOUT_00001"),
+    ]
+    vox = LAYOUTS["voxceleb2"](tmp_path / "vox")
+    assert [(c.speaker, c.split, c.name) for c in vox] == [
+        ("id00012", "train", "abcDEF_00001"),
+        ("id00017", "test", "xyz_00003"),
+    ]

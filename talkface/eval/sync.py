@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from talkface.models.syncnet import WINDOW_FEATURES
+
 VSHIFT = 15  # candidate offsets -15..15 frames (the scripts' value; calc_pdist defaults to 10)
 
 
@@ -38,3 +40,37 @@ def sync_score(video: np.ndarray, audio: np.ndarray, vshift: int = VSHIFT) -> Sy
         confidence=float(np.median(mean) - mean[best]),
         min_distance=float(mean[best]),
     )
+
+
+def embed_clip(
+    model, faces: np.ndarray, wav: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Video and audio window embeddings, (N, D) each, of one clip for a SyncNet expert.
+
+    faces: (T, 48, 96) uint8 grey lower faces at 25 fps (features.visual.lower_face);
+    wav: (N,) float32 mono at 16 kHz.
+    """
+    import torch
+
+    from talkface.features.align import sync_windows
+    from talkface.features.audio import speech_features
+    from talkface.features.visual import face_windows
+
+    video_starts, feature_starts = sync_windows(len(faces), len(wav))
+    if len(video_starts) < 2 * VSHIFT:
+        raise ValueError(
+            f"sync scoring needs at least {2 * VSHIFT + 5} frames; got {len(faces)}"
+        )
+    mfcc, _ = speech_features(wav)
+    audio = mfcc[feature_starts[:, None] + np.arange(WINDOW_FEATURES)[None]]
+    video = torch.from_numpy(face_windows(faces, video_starts))
+    with torch.no_grad():
+        return (
+            model.embed_video(video).double().numpy(),
+            model.embed_audio(audio).double().numpy(),
+        )
+
+
+def score_clip(model, faces: np.ndarray, wav: np.ndarray) -> SyncScore:
+    """Offset and confidence of one clip (grey lower faces + its 16 kHz audio)."""
+    return sync_score(*embed_clip(model, faces, wav))

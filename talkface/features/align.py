@@ -63,3 +63,35 @@ def frame_to_feature_index(frame: np.ndarray | int, fps: float) -> np.ndarray:
 def seconds_to_frame(seconds: np.ndarray | float, fps: float) -> np.ndarray:
     """Index of the video frame containing time `seconds`."""
     return np.floor(np.asarray(seconds) * fps + 1e-9).astype(np.int64)
+
+
+SYNC_FPS = 25.0  # the sync expert's video rate (joonson's windows assume it)
+SYNC_WINDOW = 5  # video frames per sync window: 0.2 s
+
+
+def sync_windows(n_frames: int, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start indices of joonson's sync windows at SYNC_FPS.
+
+    Window i pairs video frames i..i+4 with feature frames 4i..4i+19 (both 0.2 s). As in
+    joonson's SyncNetInstance, there are min(#frames, #samples // 640) - 5 windows.
+    Returns (video starts, feature starts), each (n_windows,).
+    """
+    per_frame = int(FEATURE_RATE / SYNC_FPS)  # 4 feature frames per video frame
+    samples_per_frame = int(SAMPLE_RATE / SYNC_FPS)
+    count = max(0, min(n_frames, n_samples // samples_per_frame) - SYNC_WINDOW)
+    starts = np.arange(count)
+    return starts, starts * per_frame
+
+
+def shift_audio(wav: np.ndarray, lead_frames: int, fps: float = SYNC_FPS) -> np.ndarray:
+    """Make the audio lead the video by `lead_frames` (negative: lag), keeping its length.
+
+    The sound that was at time t plays at t - lead / fps; the gap is filled with silence.
+    """
+    shift = int(round(lead_frames * SAMPLE_RATE / fps))
+    out = np.zeros_like(wav)
+    if shift >= 0:
+        out[: len(wav) - shift] = wav[shift:]
+    else:
+        out[-shift:] = wav[: len(wav) + shift]
+    return out

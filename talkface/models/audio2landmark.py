@@ -139,16 +139,9 @@ class AudioToLandmark(nn.Module):
 
 def load_audio2landmark(checkpoint: dict) -> AudioToLandmark:
     """Rebuild an AudioToLandmark from a checkpoint dict {"config", "model", ...}."""
-    config = {
-        k: tuple(v) if isinstance(v, list) else v
-        for k, v in checkpoint["config"].items()
-    }
+    from talkface.weights import model_state
+
+    config, state = model_state(checkpoint)
     model = AudioToLandmark(AudioToLandmarkConfig(**config))
-    # float16 files load into float32 parameters
-    model.load_state_dict(
-        {
-            k: v.float() if v.is_floating_point() else v
-            for k, v in checkpoint["model"].items()
-        }
-    )
+    model.load_state_dict(state)
     return model.eval()

@@ -13,21 +13,25 @@ with the lowest val mouth error is kept as best.pt.
 
 from __future__ import annotations
 
-import csv
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from talkface.data.landmarks import clip_displacements, load_split, neutral_frames
+from talkface.data.landmarks import (
+    MOTION_KEYS,
+    clip_displacements,
+    load_split,
+    neutral_frames,
+)
 from talkface.face.align import mean_face, to_canonical
 from talkface.face.landmarks import MOUTH, inner_lip_opening
 from talkface.features.align import feature_windows
 from talkface.features.audio import speech_features
-from talkface.models.audio2landmark import PRESETS, AudioToLandmark, load_audio2landmark
-from talkface.train.checkpoint import load_checkpoint, save_checkpoint
+from talkface.models.audio2landmark import PRESETS, AudioToLandmark
+from talkface.train.checkpoint import load_checkpoint, log_epoch, save_epoch, start_run
 
 
 @dataclass
@@ -263,17 +267,17 @@ def evaluate(
     }
 
 
+TRAIN_CONFIG = ATNetTrainConfig
+
+
 def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
 
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    out, rng = start_run(cfg.out, cfg.seed)
 
     # 1. Data: training clips and the validation sets
-    train_clips = load_split(cfg.cache, "train")
+    train_clips = load_split(cfg.cache, "train", keys=MOTION_KEYS)
     if cfg.max_clips:
         train_clips = train_clips[: cfg.max_clips]
     train_set = make_examples(train_clips)
@@ -289,12 +293,14 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
     train_set = [e for e in train_set if len(e.displacements) >= cfg.sequence]
     val_sets = {
         s: make_examples(
-            load_split(cfg.cache, "val", speakers=(s,))[: cfg.max_clips or None]
+            load_split(cfg.cache, "val", speakers=(s,), keys=MOTION_KEYS)[
+                : cfg.max_clips or None
+            ]
         )
         for s in cfg.val_speakers
     }
     val_sets["s1-test"] = make_examples(
-        load_split(cfg.cache, "test")[: cfg.max_clips or 20]
+        load_split(cfg.cache, "test", keys=MOTION_KEYS)[: cfg.max_clips or 20]
     )
 
     # 2. Model with its PCA basis fitted to the training displacements
@@ -372,47 +378,8 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             "train_temp": np.mean(totals, 0)[1],
             "seconds": time.time() - t0,
         }
-        for name, m in metrics.items():
-            row.update({f"{name}_{k}": v for k, v in m.items()})
-        _append_csv(log_path, row)
-        if progress:
-            print(
-                " ".join(
-                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in row.items()
-                ),
-                flush=True,
-            )
-        if score < best:
-            best = score
-            save_checkpoint(
-                out / "best.pt",
-                model,
-                epoch=epoch,
-                metrics=metrics,
-                train_config=asdict(cfg),
-            )
-        save_checkpoint(
-            out / "last.pt",
-            model,
-            optimizer=optimizer.state_dict(),
-            epoch=epoch,
-            best=best,
-            train_config=asdict(cfg),
+        log_epoch(log_path, row, metrics, progress)
+        best = save_epoch(
+            out, model, cfg, epoch, metrics, score, best, optimizer=optimizer
         )
     return out / "best.pt"
-
-
-def _append_csv(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(
-            {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
-        )
-
-
-def load_trained(path: str | Path) -> AudioToLandmark:
-    return load_audio2landmark(load_checkpoint(path))

@@ -1,0 +1,202 @@
+"""The GRID evaluation protocol: the current default `generate` on s1 `test` and the unseen
+`val` speakers s26 and s31, side by side with the baselines, measured by one code path.
+
+For every clip its first frame is the photo and its own audio the speech (seed 0, the clip's
+fps and size). The generated video, the static photo (first frame repeated, real sound) and the
+real video re-encoded by talkface's H.264 writer (the codec's noise floor) are each compared
+with the real video by eval.runner.evaluate_pair; the real video's own measurements (landmarks,
+CPBD, sync) are made once per clip and shared.
+
+    talkface evaluate --protocol grid -o docs/eval/protocol.json --results docs/results.md
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from talkface.errors import TalkfaceError
+from talkface.eval.runner import (
+    BASELINES,
+    evaluate_pair,
+    fingerprint,
+    load_sync_expert,
+    measure_video,
+    summarise,
+)
+
+GRID_SETS = {  # name: (speaker, split)
+    "s1-test": ("s1", "test"),
+    "s26-val": ("s26", "val"),
+    "s31-val": ("s31", "val"),
+}
+PROTOCOL_BASELINES = ("static", "reencoded")
+DEFAULT_CPBD_EVERY = (
+    3  # CPBD costs ~0.1 s a frame; every 3rd frame estimates the clip mean
+)
+RESULTS_BEGIN = "<!-- protocol:begin (written by talkface evaluate --protocol grid) -->"
+RESULTS_END = "<!-- protocol:end -->"
+
+
+def grid_clips(grid_dir: str | Path, speaker: str, split: str) -> list[Path]:
+    grid_dir = Path(grid_dir)
+    with open(grid_dir / "splits.csv") as f:
+        return [
+            grid_dir / r["video"]
+            for r in csv.DictReader(f)
+            if r["speaker"] == speaker and r["split"] == split
+        ]
+
+
+def generate_for_clip(pipeline, video: Path, photo: np.ndarray, fps: float, **options):
+    """(frames, audio) of the pipeline's video for one clip: its first frame + its audio."""
+    from talkface.io.audio import load_audio
+    from talkface.io.video import read_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "generated.mp4"
+        pipeline(photo, str(video), fps=fps, seed=0, **options).save(out)
+        return read_video(out)[0], load_audio(out)
+
+
+def evaluate_set(
+    pipeline,
+    videos: list[Path],
+    expert=None,
+    cpbd_every: int = DEFAULT_CPBD_EVERY,
+    progress: bool = True,
+    name: str = "",
+    **options,
+) -> dict:
+    """{system: report} for the pipeline ('talkface') and PROTOCOL_BASELINES on `videos`."""
+    from tqdm import tqdm
+
+    from talkface.io.audio import load_audio
+    from talkface.io.video import read_video
+
+    systems = ("talkface", *PROTOCOL_BASELINES)
+    clips = {s: [] for s in systems}
+    skipped = []
+    for video in tqdm(videos, desc=name, unit="clip", disable=not progress):
+        real, fps = read_video(video)
+        audio = load_audio(video)
+        try:
+            generated = generate_for_clip(pipeline, video, real[0], fps, **options)
+        except TalkfaceError as e:  # e.g. a corrupt clip whose first frame has no face
+            skipped.append({"clip": video.stem, "reason": str(e)})
+            continue
+        reference = measure_video(real, audio, fps, expert, cpbd_every)
+        candidates = {"talkface": generated}
+        candidates.update({b: (BASELINES[b](real), audio) for b in PROTOCOL_BASELINES})
+        for system, (frames, sound) in candidates.items():
+            result = evaluate_pair(
+                frames,
+                real,
+                fps,
+                sound,
+                audio,
+                expert,
+                reference_measures=reference,
+                cpbd_every=cpbd_every,
+            )
+            clips[system].append({"clip": video.stem, **result})
+    stamp = fingerprint(cpbd_every, expert is not None)
+    return {
+        system: {
+            "fingerprint": stamp,
+            "clips": clips[system],
+            "skipped": skipped,
+            **summarise(clips[system]),
+        }
+        for system in systems
+    }
+
+
+def run_protocol(
+    grid_dir: str | Path,
+    model: str | None = None,
+    sets: tuple[str, ...] = tuple(GRID_SETS),
+    limit: int | None = None,
+    cpbd_every: int = DEFAULT_CPBD_EVERY,
+    progress: bool = True,
+    **options,
+) -> dict:
+    """The whole protocol: {"model", "date", "sets": {set: {system: report}}}."""
+    import talkface
+    from talkface.registry import DEFAULT_MODEL
+
+    if not (Path(grid_dir) / "splits.csv").exists():
+        raise TalkfaceError(f"no GRID data at {grid_dir} (splits.csv missing)")
+    unknown = set(sets) - set(GRID_SETS)
+    if unknown:
+        raise TalkfaceError(
+            f"unknown sets {sorted(unknown)}; choose from {list(GRID_SETS)}"
+        )
+    pipeline = talkface.load_pipeline(model)
+    expert = load_sync_expert()
+    results = {}
+    for name in sets:
+        videos = grid_clips(grid_dir, *GRID_SETS[name])[:limit]
+        results[name] = evaluate_set(
+            pipeline, videos, expert, cpbd_every, progress, name, **options
+        )
+    return {
+        "model": model or DEFAULT_MODEL,
+        "options": options,
+        "date": datetime.date.today().isoformat(),
+        "sets": results,
+    }
+
+
+def results_markdown(protocol: dict) -> str:
+    """The protocol's tables for docs/results.md: one per set, one row per system."""
+    from talkface.eval.report import table_markdown
+
+    lines = [
+        f"Model `{protocol['model']}`"
+        + (f" with {protocol['options']}" if protocol["options"] else "")
+        + f", run on {protocol['date']} by `talkface evaluate --protocol grid`."
+        " LMD ratio = mouth LMD / the static photo's (lower is better; < 1 beats the"
+        " still photo). Sync conf and offset error come from talkface's own sync expert,"
+        " so they compare systems here, not with the papers' SyncNet numbers.",
+    ]
+    for name, systems in protocol["sets"].items():
+        static = systems["static"]["mean"].get("lmd_mouth", np.nan)
+        ratios = ", ".join(
+            f"{s} {r['mean']['lmd_mouth'] / static:.3f}"
+            for s, r in systems.items()
+            if s != "static" and "lmd_mouth" in r["mean"]
+        )
+        skipped = systems["talkface"]["skipped"]
+        lines += [
+            f"### {name}"
+            + (
+                f" ({len(skipped)} clip(s) skipped: {skipped[0]['reason']})"
+                if skipped
+                else ""
+            ),
+            table_markdown(systems),
+            f"LMD ratio vs static: {ratios}.",
+        ]
+    return "\n\n".join(lines)
+
+
+def write_results(protocol: dict, results_md: str | Path) -> None:
+    """Replace the protocol section of `results_md` (between its markers) with fresh tables;
+    the section is appended when the file has none."""
+    from talkface.io.files import atomic_output
+
+    path = Path(results_md)
+    text = path.read_text() if path.exists() else "# Results\n"
+    section = f"{RESULTS_BEGIN}\n{results_markdown(protocol)}\n{RESULTS_END}"
+    if RESULTS_BEGIN in text and RESULTS_END in text:
+        before, rest = text.split(RESULTS_BEGIN, 1)
+        text = before + section + rest.split(RESULTS_END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## GRID protocol\n\n" + section + "\n"
+    with atomic_output(path, suffix=".md") as tmp:
+        Path(tmp).write_text(text)

@@ -1,0 +1,38 @@
+"""Image features for models that look at faces: the sync expert's grey lower face."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from talkface.features.align import SYNC_WINDOW
+
+SYNC_CROP_SIZE = 128  # aligned face crop (px) the sync expert's lower face is cut from
+
+
+def lower_face(crops: np.ndarray, height: int = 48, width: int = 96) -> np.ndarray:
+    """(T, height, width) uint8 grey lower half of (T, S, S, 3) uint8 aligned face crops."""
+    import cv2
+
+    size = crops.shape[1]
+    out = np.empty((len(crops), height, width), np.uint8)
+    for t, crop in enumerate(crops):
+        grey = cv2.cvtColor(np.ascontiguousarray(crop[size // 2 :]), cv2.COLOR_RGB2GRAY)
+        out[t] = cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def face_windows(faces: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """(N, SYNC_WINDOW, H, W) float32 windows of (T, H, W) grey faces, each standardised.
+
+    Standardising each window (zero mean, unit std over its frames and pixels) removes
+    lighting and skin tone, so an expert trained on one speaker looks at the lips' motion.
+    """
+    index = np.asarray(starts)[:, None] + np.arange(SYNC_WINDOW)[None]
+    return standardise(faces[index].astype(np.float32))
+
+
+def standardise(windows: np.ndarray) -> np.ndarray:
+    """(N, F, H, W) windows, each to zero mean and unit std over its frames and pixels."""
+    mean = windows.mean(axis=(1, 2, 3), keepdims=True)
+    std = windows.std(axis=(1, 2, 3), keepdims=True)
+    return (windows - mean) / (std + 1.0)
