@@ -77,7 +77,9 @@ def main() -> None:
             flush=True,
         )
     if args.output:
-        Path(args.output).write_text(json.dumps({"model": args.model, **results}, indent=1))
+        Path(args.output).write_text(
+            json.dumps({"model": args.model, **results}, indent=1)
+        )
 
 
 if __name__ == "__main__":

@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--limit", type=int, default=None, help="clips per set")
     ev.add_argument(
+        "--jobs", type=int, default=1, help="processes for --protocol (one per core)"
+    )
+    ev.add_argument(
         "--results", help="markdown file whose protocol section is rewritten"
     )
     ev.add_argument("-q", "--quiet", action="store_true")
@@ -219,6 +222,7 @@ def _evaluate(args) -> None:
             tuple(s for s in args.sets.split(",") if s),
             args.limit,
             args.cpbd_every or DEFAULT_CPBD_EVERY,
+            args.jobs,
             progress=not args.quiet,
             **(
                 {} if args.motion_scale is None else {"motion_scale": args.motion_scale}

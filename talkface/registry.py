@@ -28,7 +28,7 @@ EVALUATORS: dict[str, ModelSpec] = {
     "syncnet-grid": ModelSpec(
         name="syncnet-grid",
         weights="syncnet_grid.pt",
-        sha256="775b8b81e2ebdf0db34a799e62c17939b7efb68d498602cfdd9c6c5429066c26",
+        sha256="b8b5ef55e8f22a563087f1c91b4619611be211a13c49a94501d626c876bc39aa",
         description="sync expert: SyncNet-style lower-face/audio embeddings trained on GRID s1",
     ),
 }

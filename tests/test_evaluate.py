@@ -151,7 +151,9 @@ def test_protocol_writes_its_tables_into_results(grid_dir, tmp_path):
         "--sets",
         "s31-val",
         "--limit",
-        "1",
+        "2",
+        "--jobs",
+        "2",
         "-o",
         tmp_path / "protocol.json",
         "--results",
@@ -167,13 +169,18 @@ def test_protocol_writes_its_tables_into_results(grid_dir, tmp_path):
     protocol = json.loads((tmp_path / "protocol.json").read_text())
     systems = protocol["sets"]["s31-val"]
     assert list(systems) == ["talkface", "static", "reencoded"]
+    assert systems["talkface"]["skipped"] == []
+    from talkface.eval.protocol import grid_clips
+
+    expected = [v.stem for v in grid_clips(grid_dir, "s31", "val")[:2]]
+    assert [c["clip"] for c in systems["talkface"]["clips"]] == expected  # listed order
     static, ours = systems["static"]["mean"], systems["talkface"]["mean"]
     assert ours["lmd_mouth"] < static["lmd_mouth"]  # the model moves the lips like s31
     assert ours["sync_confidence"] > static["sync_confidence"]
     text = results.read_text()
-    assert "kept above" in text and text.count("| talkface | 1 |") == 1
+    assert "kept above" in text and text.count("| talkface | 2 |") == 1
     # a second run replaces the section instead of appending another
     from talkface.eval.protocol import write_results
 
     write_results(protocol, results)
-    assert results.read_text().count("| talkface | 1 |") == 1
+    assert results.read_text().count("| talkface | 2 |") == 1

@@ -34,8 +34,8 @@ def test_every_parameter_gets_a_gradient(tiny):
 
 
 def test_eval_is_deterministic_and_survives_save_load(tiny, tmp_path):
-    from talkface.train.atnet import load_trained
-    from talkface.train.checkpoint import save_checkpoint
+    from talkface.models.audio2landmark import load_audio2landmark
+    from talkface.train.checkpoint import load_checkpoint, save_checkpoint
 
     tiny.eval()
     x = _inputs(tiny.config)
@@ -43,7 +43,7 @@ def test_eval_is_deterministic_and_survives_save_load(tiny, tmp_path):
     b, _ = tiny(*x)
     torch.testing.assert_close(a, b)
     save_checkpoint(tmp_path / "m.pt", tiny)
-    c, _ = load_trained(tmp_path / "m.pt")(*x)
+    c, _ = load_audio2landmark(load_checkpoint(tmp_path / "m.pt"))(*x)
     torch.testing.assert_close(a, c)
 
 

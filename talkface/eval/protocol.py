@@ -63,37 +63,30 @@ def generate_for_clip(pipeline, video: Path, photo: np.ndarray, fps: float, **op
         return read_video(out)[0], load_audio(out)
 
 
-def evaluate_set(
-    pipeline,
-    videos: list[Path],
-    expert=None,
-    cpbd_every: int = DEFAULT_CPBD_EVERY,
-    progress: bool = True,
-    name: str = "",
-    **options,
-) -> dict:
-    """{system: report} for the pipeline ('talkface') and PROTOCOL_BASELINES on `videos`."""
-    from tqdm import tqdm
+SYSTEMS = ("talkface", *PROTOCOL_BASELINES)
 
+
+def evaluate_clip(
+    pipeline, video: Path, expert=None, cpbd_every: int = DEFAULT_CPBD_EVERY, **options
+) -> dict:
+    """{system: metrics} of one clip for the pipeline and the baselines, or {"skipped": why}
+    when the pipeline cannot animate it (e.g. a corrupt clip whose first frame has no face)."""
     from talkface.io.audio import load_audio
     from talkface.io.video import read_video
 
-    systems = ("talkface", *PROTOCOL_BASELINES)
-    clips = {s: [] for s in systems}
-    skipped = []
-    for video in tqdm(videos, desc=name, unit="clip", disable=not progress):
-        real, fps = read_video(video)
-        audio = load_audio(video)
-        try:
-            generated = generate_for_clip(pipeline, video, real[0], fps, **options)
-        except TalkfaceError as e:  # e.g. a corrupt clip whose first frame has no face
-            skipped.append({"clip": video.stem, "reason": str(e)})
-            continue
-        reference = measure_video(real, audio, fps, expert, cpbd_every)
-        candidates = {"talkface": generated}
-        candidates.update({b: (BASELINES[b](real), audio) for b in PROTOCOL_BASELINES})
-        for system, (frames, sound) in candidates.items():
-            result = evaluate_pair(
+    real, fps = read_video(video)
+    audio = load_audio(video)
+    try:
+        generated = generate_for_clip(pipeline, video, real[0], fps, **options)
+    except TalkfaceError as e:
+        return {"skipped": str(e)}
+    reference = measure_video(real, audio, fps, expert, cpbd_every)
+    candidates = {"talkface": generated}
+    candidates.update({b: (BASELINES[b](real), audio) for b in PROTOCOL_BASELINES})
+    return {
+        system: {
+            "clip": video.stem,
+            **evaluate_pair(
                 frames,
                 real,
                 fps,
@@ -102,18 +95,82 @@ def evaluate_set(
                 expert,
                 reference_measures=reference,
                 cpbd_every=cpbd_every,
-            )
-            clips[system].append({"clip": video.stem, **result})
-    stamp = fingerprint(cpbd_every, expert is not None)
-    return {
-        system: {
-            "fingerprint": stamp,
-            "clips": clips[system],
-            "skipped": skipped,
-            **summarise(clips[system]),
+            ),
         }
-        for system in systems
+        for system, (frames, sound) in candidates.items()
     }
+
+
+_WORKER = {}  # per worker process: the pipeline and the sync expert, loaded once
+
+
+def _init_worker(model: str | None, options: dict, cpbd_every: int) -> None:
+    import torch
+
+    import talkface
+
+    torch.set_num_threads(1)  # one process per core
+    _WORKER.update(
+        pipeline=talkface.load_pipeline(model),
+        expert=load_sync_expert(),
+        options=options,
+        cpbd_every=cpbd_every,
+    )
+
+
+def _evaluate_in_worker(video: Path) -> tuple[Path, dict]:
+    w = _WORKER
+    return video, evaluate_clip(
+        w["pipeline"], video, w["expert"], w["cpbd_every"], **w["options"]
+    )
+
+
+def evaluate_set(
+    videos: list[Path],
+    model: str | None = None,
+    cpbd_every: int = DEFAULT_CPBD_EVERY,
+    jobs: int = 1,
+    progress: bool = True,
+    name: str = "",
+    **options,
+) -> dict:
+    """{system: report} for the model ('talkface') and PROTOCOL_BASELINES on `videos`,
+    clips spread over `jobs` processes."""
+    from multiprocessing import Pool
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(videos), desc=name, unit="clip", disable=not progress)
+    results = {}
+    init = (model, options, cpbd_every)
+    if jobs > 1:
+        with Pool(jobs, initializer=_init_worker, initargs=init) as pool:
+            for video, result in pool.imap_unordered(_evaluate_in_worker, videos):
+                results[video] = result
+                bar.update()
+    else:
+        _init_worker(*init)
+        for video in videos:
+            results[video] = _evaluate_in_worker(video)[1]
+            bar.update()
+    bar.close()
+    ordered = [results[v] for v in videos]  # the listed order, whatever finished first
+    skipped = [
+        {"clip": v.stem, "reason": r["skipped"]}
+        for v, r in zip(videos, ordered)
+        if "skipped" in r
+    ]
+    stamp = fingerprint(cpbd_every, sync=True)
+    reports = {}
+    for system in SYSTEMS:
+        clips = [r[system] for r in ordered if "skipped" not in r]
+        reports[system] = {
+            "fingerprint": stamp,
+            "clips": clips,
+            "skipped": skipped,
+            **summarise(clips),
+        }
+    return reports
 
 
 def run_protocol(
@@ -122,11 +179,11 @@ def run_protocol(
     sets: tuple[str, ...] = tuple(GRID_SETS),
     limit: int | None = None,
     cpbd_every: int = DEFAULT_CPBD_EVERY,
+    jobs: int = 1,
     progress: bool = True,
     **options,
 ) -> dict:
     """The whole protocol: {"model", "date", "sets": {set: {system: report}}}."""
-    import talkface
     from talkface.registry import DEFAULT_MODEL
 
     if not (Path(grid_dir) / "splits.csv").exists():
@@ -136,13 +193,11 @@ def run_protocol(
         raise TalkfaceError(
             f"unknown sets {sorted(unknown)}; choose from {list(GRID_SETS)}"
         )
-    pipeline = talkface.load_pipeline(model)
-    expert = load_sync_expert()
     results = {}
     for name in sets:
         videos = grid_clips(grid_dir, *GRID_SETS[name])[:limit]
         results[name] = evaluate_set(
-            pipeline, videos, expert, cpbd_every, progress, name, **options
+            videos, model, cpbd_every, jobs, progress, name, **options
         )
     return {
         "model": model or DEFAULT_MODEL,

@@ -32,7 +32,10 @@ def face_windows(faces: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def standardise(windows: np.ndarray) -> np.ndarray:
-    """(N, F, H, W) windows, each to zero mean and unit std over its frames and pixels."""
+    """(N, F, H, W) windows, each to zero mean and unit std over its frames and pixels.
+
+    The +1 in the divisor (grey levels 0-255) keeps a flat, motionless window from being
+    blown up into noise."""
     mean = windows.mean(axis=(1, 2, 3), keepdims=True)
     std = windows.std(axis=(1, 2, 3), keepdims=True)
     return (windows - mean) / (std + 1.0)
