@@ -147,3 +147,16 @@ def test_training_augmentation_off_equals_the_scoring_input():
         assert np.allclose(window, scored, atol=1e-4) or np.allclose(
             window, scored[:, :, ::-1], atol=1e-4
         )
+
+
+def test_clips_too_short_to_score_are_refused_not_misread(tiny):
+    from talkface.eval.sync import embed_clip, scorable
+
+    assert scorable(75, 48000) and not scorable(
+        75, 30 * 640
+    )  # sound shorter than video
+    assert not scorable(34, 48000)
+    with pytest.raises(ValueError, match="windows"):
+        embed_clip(
+            tiny, np.zeros((75, 48, 96), np.uint8), np.zeros(30 * 640, np.float32)
+        )

@@ -72,8 +72,10 @@ def parse_crop_sizes(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sizes)
 
 
-def crop_key(size: tuple[int, int]) -> str:
-    return f"crop_{size[0]}x{size[1]}"
+def crop_key(size: tuple[int, int], what: str = "crop") -> str:
+    """Array name of the crops of `size` (what="crop") or of their landmarks
+    (what="crop_landmarks")."""
+    return f"{what}_{size[0]}x{size[1]}"
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ def extract_clip(
                 crop_face(f, lm, width, height) for f, lm in zip(frames, landmarks)
             ]
             data[crop_key((height, width))] = np.stack([c.image for c in crops])
-            data["crop_landmarks_" + crop_key((height, width))[5:]] = np.stack(
+            data[crop_key((height, width), "crop_landmarks")] = np.stack(
                 [c.landmarks for c in crops]
             )
     return data

@@ -180,15 +180,15 @@ def sync_of_video(expert, frames, landmarks, audio, fps):
     """The sync expert's score of a video and its soundtrack; None when it cannot be scored
     (no face at all, too short, or not 25 fps)."""
     from talkface.data.preprocess import fill_missing
-    from talkface.eval.sync import score_clip
+    from talkface.eval.sync import scorable, score_clip
     from talkface.face.align import crop_face
-    from talkface.features.align import SYNC_FPS, SYNC_WINDOW
+    from talkface.features.align import SYNC_FPS
     from talkface.features.visual import SYNC_CROP_SIZE, lower_face
 
     landmarks, found = fill_missing(landmarks)
     if abs(fps - SYNC_FPS) > 0.01 or not found.any():
         return None
-    if len(frames) < 2 * VSHIFT + SYNC_WINDOW + 1:
+    if not scorable(len(frames), len(audio)):
         return None
     crops = np.stack(
         [crop_face(f, lm, SYNC_CROP_SIZE).image for f, lm in zip(frames, landmarks)]

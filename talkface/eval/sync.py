@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from talkface.features.align import sync_windows
 from talkface.models.syncnet import WINDOW_FEATURES
 
 VSHIFT = 15  # candidate offsets -15..15 frames (the scripts' value; calc_pdist defaults to 10)
@@ -42,6 +43,15 @@ def sync_score(video: np.ndarray, audio: np.ndarray, vshift: int = VSHIFT) -> Sy
     )
 
 
+MIN_WINDOWS = 2 * VSHIFT  # fewer windows than candidate shifts: offsets mean nothing
+
+
+def scorable(n_frames: int, n_samples: int) -> bool:
+    """Whether a clip of `n_frames` 25 fps frames and `n_samples` 16 kHz samples is long
+    enough to score."""
+    return len(sync_windows(n_frames, n_samples)[0]) >= MIN_WINDOWS
+
+
 def embed_clip(
     model, faces: np.ndarray, wav: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -52,15 +62,15 @@ def embed_clip(
     """
     import torch
 
-    from talkface.features.align import sync_windows
     from talkface.features.audio import speech_features
     from talkface.features.visual import face_windows
 
-    video_starts, feature_starts = sync_windows(len(faces), len(wav))
-    if len(video_starts) < 2 * VSHIFT:
+    if not scorable(len(faces), len(wav)):
         raise ValueError(
-            f"sync scoring needs at least {2 * VSHIFT + 5} frames; got {len(faces)}"
+            f"sync scoring needs {MIN_WINDOWS} windows (about {MIN_WINDOWS + 5} frames "
+            f"with sound); got {len(faces)} frames and {len(wav)} samples"
         )
+    video_starts, feature_starts = sync_windows(len(faces), len(wav))
     mfcc, _ = speech_features(wav)
     audio = mfcc[feature_starts[:, None] + np.arange(WINDOW_FEATURES)[None]]
     video = torch.from_numpy(face_windows(faces, video_starts))
