@@ -45,11 +45,11 @@ for voice in ["en-us", "en-gb-x-rp+f3", "en+m3"]:
     n = n_video_frames(len(wav), 25)
     mfcc, _ = speech_features(wav)
     with torch.no_grad():
-        coefficients, _ = model(
+        displacements, _ = model(
             torch.from_numpy(feature_windows(mfcc.numpy(), n, 25))[None],
             torch.zeros(1, model.config.n_components),
         )
-    opening = inner_lip_opening(model.reconstruct(coefficients)[0].numpy())
+    opening = inner_lip_opening(displacements[0].numpy())
 
     bilabial = median_at(opening, speech.phonemes, BILABIALS)
     vowel = median_at(opening, speech.phonemes, OPEN_VOWELS)

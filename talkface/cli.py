@@ -13,37 +13,41 @@ from talkface.errors import TalkfaceError
 
 
 def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
-    """One --flag per field of a config dataclass, typed and defaulted from the dataclass."""
+    """One --flag per field of a config dataclass, typed from the dataclass. Flags that are not
+    given stay out of the namespace, so they override a -c YAML file only when given."""
+    parser.add_argument(
+        "-c", "--config", help="YAML file of field: value (flags override it)"
+    )
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         flag = "--" + field.name.replace("_", "-")
-        kind = hints[field.name]
+        kind, shown = hints[field.name], f"default {field.default}"
         if kind is bool:
             parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=field.default
+                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS
             )
         elif typing.get_origin(kind) is tuple:
             item = typing.get_args(kind)[0]
             parser.add_argument(
-                flag,
-                type=item,
-                nargs="+",
-                default=field.default,
-                help=f"default {field.default}",
+                flag, type=item, nargs="+", default=argparse.SUPPRESS, help=shown
             )
         else:
-            parser.add_argument(
-                flag, type=kind, default=field.default, help=f"default {field.default}"
-            )
+            parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=shown)
 
 
 def _from_flags(cls, args: argparse.Namespace):
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    from talkface.train.run import build_config
+
+    names = [f.name for f in dataclasses.fields(cls) if hasattr(args, f.name)]
+    given = {name: getattr(args, name) for name in names}
+    return build_config(cls, args.config, given)
 
 
 TRAIN_RECIPES = {
-    "atnet": "AT-net: audio -> landmark motion",
+    "atnet": "ATVGnet AT-net: speech -> landmark motion",
+    "sinha": "Sinha et al. landmark network: speech -> person-independent landmark motion",
+    "blinks": "Sinha et al. blink generator: noise -> eye and brow motion (MMD)",
+    "dirfa": "DIRFA: speech -> discretised landmark, blink and head animation (transformer)",
     "syncnet": "sync expert: lower-face video <-> audio embeddings",
 }
 

@@ -49,3 +49,32 @@ def model_state(checkpoint: dict) -> tuple[dict, dict]:
         for k, v in checkpoint["model"].items()
     }
     return config, state
+
+
+def architectures() -> dict:
+    """Class name stored in a checkpoint -> (model class, config class)."""
+    from talkface.models import audio2landmark, dirfa, sinha, syncnet
+
+    return {
+        "AudioToLandmark": (
+            audio2landmark.AudioToLandmark,
+            audio2landmark.AudioToLandmarkConfig,
+        ),
+        "LandmarkNet": (sinha.LandmarkNet, sinha.LandmarkNetConfig),
+        "BlinkGenerator": (sinha.BlinkGenerator, sinha.BlinkGeneratorConfig),
+        "DIRFA": (dirfa.DIRFA, dirfa.DIRFAConfig),
+        "SyncNet": (syncnet.SyncNet, syncnet.SyncNetConfig),
+    }
+
+
+def load_model(checkpoint: dict) -> torch.nn.Module:
+    """Rebuild the model a checkpoint holds (in eval mode) from its stored class and config.
+    Checkpoints written before the class was stored are AT-nets."""
+    name = checkpoint.get("architecture", "AudioToLandmark")
+    if name not in architectures():
+        raise TalkfaceError(f"unknown model architecture {name!r} in checkpoint")
+    model_cls, config_cls = architectures()[name]
+    config, state = model_state(checkpoint)
+    model = model_cls(config_cls(**config))
+    model.load_state_dict(state)
+    return model.eval()

@@ -15,6 +15,33 @@ def grid_dir() -> Path:
     return GRID
 
 
+PREPROCESS_ARGS = ("--shard", "0/340", "--crop-sizes", "96x128,128", "-q")
+
+
+@pytest.fixture(scope="session")
+def grid_cache(grid_dir, tmp_path_factory) -> Path:
+    """Three real GRID clips preprocessed once per test session (shard 0 of 340)."""
+    import subprocess
+    import sys
+
+    cache = tmp_path_factory.mktemp("grid") / "cache"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "talkface",
+            "preprocess",
+            grid_dir,
+            cache,
+            *PREPROCESS_ARGS,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return cache
+
+
 @pytest.fixture(scope="session")
 def samples() -> tuple[str, str]:
     import talkface

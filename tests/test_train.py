@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+from conftest import PREPROCESS_ARGS
 
 
 def talkface(*args):
@@ -15,19 +16,8 @@ def talkface(*args):
     )
 
 
-def test_preprocess_train_resume(tmp_path, grid_dir):
-    cache = tmp_path / "cache"
-    result = talkface(
-        "preprocess",
-        grid_dir,
-        cache,
-        "--shard",
-        "0/340",
-        "--crop-sizes",
-        "96x128,128",
-        "-q",
-    )
-    assert result.returncode == 0, result.stderr
+def test_preprocess_train_resume(tmp_path, grid_dir, grid_cache):
+    cache = grid_cache
     files = sorted(cache.rglob("*.npz"))
     assert len(files) == 3
     clip = np.load(files[0])
@@ -49,8 +39,7 @@ def test_preprocess_train_resume(tmp_path, grid_dir):
     assert clip["boxes"].shape == (75, 4)
     # a second run skips finished clips
     stamp = files[0].stat().st_mtime_ns
-    again = ("--shard", "0/340", "--crop-sizes", "96x128,128", "-q")
-    assert talkface("preprocess", grid_dir, cache, *again).returncode == 0
+    assert talkface("preprocess", grid_dir, cache, *PREPROCESS_ARGS).returncode == 0
     assert files[0].stat().st_mtime_ns == stamp
     # other settings into the same cache are refused rather than mixed
     other = talkface("preprocess", grid_dir, cache, "--shard", "0/340", "-q")

@@ -114,12 +114,16 @@ def normalize_utterance(
 
 
 def speech_features(
-    wav: np.ndarray | torch.Tensor, warp: float = 1.0
+    wav: np.ndarray | torch.Tensor, warp: float = 1.0, kind: str = "mfcc"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Normalised MFCCs (T_feat, N_MFCC) and log energy (T_feat,) of a waveform.
+    """Per-utterance normalised features (T_feat, N_MFCC) for kind "mfcc" or (T_feat, N_MELS)
+    for "log_mel", and the log energy (T_feat,) of a waveform.
 
     The log energy is in natural-log power units (its level follows the input gain).
     """
+    if kind not in ("mfcc", "log_mel"):
+        raise ValueError(f"unknown speech feature kind {kind!r}")
     mel = log_mel(wav, warp)
     energy = torch.logsumexp(mel, dim=1)
-    return normalize_utterance(mfcc_from_log_mel(mel), energy), energy
+    features = mfcc_from_log_mel(mel) if kind == "mfcc" else mel
+    return normalize_utterance(features, energy), energy

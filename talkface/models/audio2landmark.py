@@ -29,6 +29,8 @@ class AudioToLandmarkConfig:
     layers: int = 2  # LSTM depth
     dropout: float = 0.1
 
+    features = "mfcc"  # what pipelines compute for this model
+
     def __post_init__(self):
         if len(self.channels) != 5:
             raise ValueError(
@@ -93,9 +95,10 @@ class AudioToLandmark(nn.Module):
         self.register_buffer("pca_scale", torch.ones(config.n_components))
 
     def set_pca(
-        self, basis: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor
+        self, components: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor
     ) -> None:
-        self.pca_basis.copy_(basis)
+        """PCA of the displacements: components (K, 136), mean (136,), scale (K,)."""
+        self.pca_basis.copy_(components.T)
         self.pca_mean.copy_(mean)
         self.pca_scale.copy_(scale)
 
@@ -115,13 +118,15 @@ class AudioToLandmark(nn.Module):
         identity: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """
+        """Canonical displacements, frame by frame (eq. 3-4).
+
         Args:
             mfcc_windows: (B, T, context, n_mfcc) normalised MFCC windows, one per video frame.
             identity: (B, K) whitened PCA coefficients of the identity's neutral shape.
             state: LSTM state carried from a previous chunk (for streaming), or None.
         Returns:
-            (B, T, K) whitened PCA coefficients of each frame's displacement, and the LSTM state.
+            (B, T, 68, 2) canonical displacements (PCAR of the predicted whitened PCA
+            coefficients), and the LSTM state.
         """
         B, T = mfcc_windows.shape[:2]
         audio = self.audio_encoder(
@@ -134,14 +139,4 @@ class AudioToLandmark(nn.Module):
         hidden, state = self.lstm(
             torch.cat([audio, lmark], -1), state
         )  # (B, T, hidden)
-        return self.decoder(hidden), state
-
-
-def load_audio2landmark(checkpoint: dict) -> AudioToLandmark:
-    """Rebuild an AudioToLandmark from a checkpoint dict {"config", "model", ...}."""
-    from talkface.weights import model_state
-
-    config, state = model_state(checkpoint)
-    model = AudioToLandmark(AudioToLandmarkConfig(**config))
-    model.load_state_dict(state)
-    return model.eval()
+        return self.reconstruct(self.decoder(hidden)), state

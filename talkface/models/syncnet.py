@@ -85,9 +85,6 @@ class SyncNet(nn.Module):
 
 def load_syncnet(checkpoint: dict) -> SyncNet:
     """Rebuild a SyncNet from a checkpoint dict {"config", "model", ...}."""
-    from talkface.weights import model_state
+    from talkface.weights import load_model
 
-    config, state = model_state(checkpoint)
-    model = SyncNet(SyncNetConfig(**config))
-    model.load_state_dict(state)
-    return model.eval()
+    return load_model({"architecture": "SyncNet", **checkpoint})

@@ -36,7 +36,7 @@ from talkface.features.align import (
 from talkface.features.audio import speech_features
 from talkface.io.audio import is_silent, load_audio
 from talkface.io.image import load_image
-from talkface.models.audio2landmark import AudioToLandmark, load_audio2landmark
+from talkface.models.audio2landmark import AudioToLandmark
 from talkface.motion.blinks import DEFAULT_RATE, close_eyelids, sample_blinks
 from talkface.motion.retarget import retarget
 from talkface.types import Motion, Video
@@ -100,9 +100,9 @@ class TwoStagePipeline:
     def from_pretrained(
         cls, name_or_path: str | Path = "atnet-grid"
     ) -> TwoStagePipeline:
-        from talkface.weights import load_weights
+        from talkface.weights import load_model, load_weights
 
-        return cls(load_audio2landmark(load_weights(name_or_path)))
+        return cls(load_model(load_weights(name_or_path)))
 
     def to(self, device: str | torch.device) -> TwoStagePipeline:
         self.motion_model.to(device)
@@ -160,8 +160,8 @@ class TwoStagePipeline:
         identity = self.motion_model.project(torch.from_numpy(shape).to(self.device))[
             None
         ]
-        coefficients, _ = self.motion_model(windows, identity)
-        predicted = self.motion_model.reconstruct(coefficients)[0].cpu().numpy()
+        predicted, _ = self.motion_model(windows, identity)
+        predicted = predicted[0].cpu().numpy()
         displacements = np.zeros_like(predicted)
         displacements[:, SPEECH_POINTS] = predicted[:, SPEECH_POINTS]
         displacements *= (

@@ -1,4 +1,5 @@
-"""Train the AT-net (audio -> canonical landmark motion) on preprocessed GRID clips.
+"""Train a speech -> canonical landmark motion model on preprocessed GRID clips: the ATVGnet
+AT-net (`--model atnet-grid`) or, through the `sinha` recipe, Sinha et al.'s landmark network.
 
     talkface preprocess ../shared/data/grid cache/grid --layout grid --jobs 2
     talkface train atnet --cache cache/grid --out runs/atnet
@@ -30,15 +31,16 @@ from talkface.face.align import mean_face, to_canonical
 from talkface.face.landmarks import MOUTH, inner_lip_opening
 from talkface.features.align import feature_windows
 from talkface.features.audio import speech_features
-from talkface.models.audio2landmark import PRESETS, AudioToLandmark
-from talkface.train.checkpoint import load_checkpoint, log_epoch, save_epoch, start_run
+from talkface.models import audio2landmark, sinha
+from talkface.motion.params import load_motion_basis
+from talkface.train.run import TrainRun
 
 
 @dataclass
 class ATNetTrainConfig:
     cache: str = "cache/grid"  # output of `talkface preprocess`
     out: str = "runs/atnet"  # run folder: checkpoints, log.csv
-    model: str = "atnet-grid"  # preset in models.audio2landmark.PRESETS
+    model: str = "atnet-grid"  # preset in MODEL_PRESETS
     epochs: int = 25
     batch_size: int = 32
     sequence: int = 32  # frames per training sequence (random crop of each clip)
@@ -70,12 +72,47 @@ class ATNetTrainConfig:
     resume: bool = False
 
     def __post_init__(self):
-        if self.model not in PRESETS:
+        if self.model not in MODEL_PRESETS:
             raise ValueError(
-                f"unknown model preset {self.model!r}; choose from {sorted(PRESETS)}"
+                f"unknown model preset {self.model!r}; choose from {sorted(MODEL_PRESETS)}"
             )
         if self.sequence < 2:
             raise ValueError("sequence must be at least 2 frames (temporal loss)")
+
+
+MODEL_PRESETS = {
+    **{
+        k: (audio2landmark.AudioToLandmark, c)
+        for k, c in audio2landmark.PRESETS.items()
+    },
+    **{k: (sinha.LandmarkNet, c) for k, c in sinha.PRESETS.items()},
+}
+
+
+def build_model(preset: str) -> torch.nn.Module:
+    """A fresh model whose PCA layer starts as the shipped motion basis."""
+    model_cls, config = MODEL_PRESETS[preset]
+    model = model_cls(config)
+    basis = load_motion_basis()
+    k = config.n_components
+    if k > len(basis):
+        raise ValueError(
+            f"{preset} wants {k} PCA components; the basis has {len(basis)}"
+        )
+    model.set_pca(
+        torch.from_numpy(basis.components[:k]),
+        torch.from_numpy(basis.mean),
+        torch.from_numpy(basis.scale[:k]),
+    )
+    return model
+
+
+def identity_input(model: torch.nn.Module, shapes: torch.Tensor) -> torch.Tensor | None:
+    """The AT-net is conditioned on the identity's landmark PCA (eq. 3); Sinha's network is
+    person-independent and takes none."""
+    if isinstance(model, audio2landmark.AudioToLandmark):
+        return model.project(shapes)
+    return None
 
 
 @dataclass
@@ -162,34 +199,23 @@ def synthetic_examples(
     return twins
 
 
-def fit_pca(
-    displacements: np.ndarray, k: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """PCA of (N, 68, 2) displacements: basis (136, k), mean (136,), per-component std (k,)."""
-    flat = displacements.reshape(len(displacements), -1).astype(np.float64)
-    mean = flat.mean(0)
-    _, s, vt = np.linalg.svd(flat - mean, full_matrices=False)
-    std = s[:k] / np.sqrt(len(flat) - 1)
-    return (
-        torch.tensor(vt[:k].T, dtype=torch.float32),
-        torch.tensor(mean, dtype=torch.float32),
-        torch.tensor(std, dtype=torch.float32),
-    )
-
-
 def clip_windows(
     example: ClipExample,
     n_frames: int,
+    config,
     warp: float = 1.0,
     noise_db: float | None = None,
     rng=None,
 ) -> torch.Tensor:
+    """(n_frames, context, D) speech windows of the kind and length the model `config` wants."""
     wav = example.wav
     if noise_db is not None:
         power = np.mean(wav**2) * 10 ** (-noise_db / 10)
         wav = wav + rng.normal(0, np.sqrt(power), len(wav)).astype(np.float32)
-    mfcc, _ = speech_features(wav, warp)
-    return torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, example.fps))
+    features, _ = speech_features(wav, warp, config.features)
+    return torch.from_numpy(
+        feature_windows(features.numpy(), n_frames, example.fps, config.context)
+    )
 
 
 def spec_augment(
@@ -198,7 +224,7 @@ def spec_augment(
     coefficient_mask: int,
     rng: np.random.Generator,
 ) -> torch.Tensor:
-    """Blank a random span of feature frames and of MFCC coefficients in (B, T, context, n_mfcc)
+    """Blank a random span of feature frames and of feature channels in (B, T, context, D)
     windows (SpecAugment, Park et al. 2019); 0 is the utterance mean after normalisation."""
     if not time_mask and not coefficient_mask:
         return windows
@@ -216,17 +242,14 @@ def spec_augment(
 
 
 def landmark_losses(
-    model: AudioToLandmark,
-    pred: torch.Tensor,
-    target: torch.Tensor,
-    mouth_weight: float,
+    pred: torch.Tensor, target: torch.Tensor, mouth_weight: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """L_lmark and L_temp on reconstructed landmarks, in (1/100 canonical unit)^2."""
+    """L_lmark and L_temp (Sinha et al. eq. 2-3) of (B, T, 68, 2) canonical displacements, in
+    (1/100 canonical unit)^2, mouth points weighted `mouth_weight` times the others."""
     weights = torch.ones(68)
     weights[MOUTH] = mouth_weight
     weights = weights / weights.mean()
-    p = model.reconstruct(pred) * 100
-    t = model.reconstruct(target) * 100
+    p, t = pred * 100, target * 100
     lmark = ((p - t) ** 2).sum(-1).mul(weights).mean()
     dp, dt = p[:, 1:] - p[:, :-1], t[:, 1:] - t[:, :-1]
     temp = ((dp - dt) ** 2).sum(-1).mul(weights).mean()
@@ -235,20 +258,20 @@ def landmark_losses(
 
 @torch.no_grad()
 def evaluate(
-    model: AudioToLandmark, examples: list[ClipExample], mouth_weight: float
+    model: torch.nn.Module, examples: list[ClipExample], mouth_weight: float
 ) -> dict:
     """Loss, mouth-landmark error and inner-lip opening correlation over whole clips."""
     model.eval()
     losses, errors, pred_open, true_open = [], [], [], []
     for ex in examples:
         n = len(ex.displacements)
-        windows = clip_windows(ex, n)[None]
-        identity = model.project(torch.from_numpy(ex.identity_shape))[None]
+        windows = clip_windows(ex, n, model.config)[None]
+        identity = identity_input(model, torch.from_numpy(ex.identity_shape)[None])
         pred, _ = model(windows, identity)
-        target = model.project(torch.from_numpy(ex.displacements))[None]
-        lmark, _ = landmark_losses(model, pred, target, mouth_weight)
+        target = torch.from_numpy(ex.displacements)[None]
+        lmark, _ = landmark_losses(pred, target, mouth_weight)
         losses.append(lmark.item())
-        recon = model.reconstruct(pred)[0].numpy()
+        recon = pred[0].numpy()
         errors.append(
             np.linalg.norm(recon[:, MOUTH] - ex.displacements[:, MOUTH], axis=-1).mean()
         )
@@ -274,7 +297,7 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
 
-    out, rng = start_run(cfg.out, cfg.seed)
+    run = TrainRun(cfg, progress=progress)
 
     # 1. Data: training clips and the validation sets
     train_clips = load_split(cfg.cache, "train", keys=MOTION_KEYS)
@@ -286,54 +309,36 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             train_clips,
             train_set,
             cfg.synthetic_voices,
-            out / "synthetic.npz",
+            run.out / "synthetic.npz",
             cfg.seed,
-            progress,
+            run.progress,
         )
     train_set = [e for e in train_set if len(e.displacements) >= cfg.sequence]
-    val_sets = {
-        s: make_examples(
-            load_split(cfg.cache, "val", speakers=(s,), keys=MOTION_KEYS)[
-                : cfg.max_clips or None
-            ]
-        )
-        for s in cfg.val_speakers
-    }
-    val_sets["s1-test"] = make_examples(
-        load_split(cfg.cache, "test", keys=MOTION_KEYS)[: cfg.max_clips or 20]
-    )
+    val_sets = validation_sets(cfg) if run.main else {}
 
-    # 2. Model with its PCA basis fitted to the training displacements
-    model = AudioToLandmark(PRESETS[cfg.model])
-    model.set_pca(
-        *fit_pca(
-            np.concatenate([e.displacements for e in train_set]),
-            model.config.n_components,
-        )
-    )
+    # 2. Model, its PCA layer starting from the shipped motion basis
+    model = build_model(cfg.model)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=cfg.lr, betas=(0.5, 0.999), weight_decay=cfg.weight_decay
     )
-    start_epoch, best = 0, float("inf")
-    if cfg.resume and (out / "last.pt").exists():
-        state = load_checkpoint(out / "last.pt")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch, best = state["epoch"] + 1, state["best"]
-        rng = np.random.default_rng(cfg.seed + start_epoch)
+    run.resume(model, optimizer=optimizer)
+    net = run.parallel(model)
 
-    log_path = out / "log.csv"
-    for epoch in range(start_epoch, cfg.epochs):
+    for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
         model.train()
         # 3. One pass over the clips in random order, a random sequence crop of each
+        rng = run.rng
         order = rng.permutation(len(train_set))
         totals = []
         batches = [
             order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)
         ]
         for batch in tqdm(
-            batches, desc=f"epoch {epoch}", disable=not progress, leave=False
+            run.shard(batches),
+            desc=f"epoch {epoch}",
+            disable=not run.progress,
+            leave=False,
         ):
             windows, targets, identities = [], [], []
             for i in batch:
@@ -341,7 +346,7 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
                 n = len(ex.displacements)
                 warp = rng.uniform(*cfg.warp_range) if rng.random() < 0.8 else 1.0
                 noise = rng.uniform(15, 40) if rng.random() < cfg.noise_prob else None
-                w = clip_windows(ex, n, warp, noise, rng)
+                w = clip_windows(ex, n, model.config, warp, noise, rng)
                 s = rng.integers(0, n - cfg.sequence + 1)
                 windows.append(w[s : s + cfg.sequence])
                 targets.append(torch.from_numpy(ex.displacements[s : s + cfg.sequence]))
@@ -349,21 +354,21 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             windows = spec_augment(
                 torch.stack(windows), cfg.time_mask, cfg.coefficient_mask, rng
             )
-            target = model.project(torch.stack(targets))
-            identity = model.project(torch.stack(identities))
-            identity = identity + cfg.identity_noise * torch.randn_like(identity)
-            keep = torch.from_numpy(
-                rng.random(len(identity)) >= cfg.identity_dropout
-            ).float()[:, None]
-            identity = identity * keep
-            pred, _ = model(windows, identity)
-            lmark, temp = landmark_losses(model, pred, target, cfg.mouth_weight)
+            target = torch.stack(targets)
+            identity = identity_input(model, torch.stack(identities))
+            if identity is not None:
+                identity = identity + cfg.identity_noise * torch.randn_like(identity)
+                keep = rng.random(len(identity)) >= cfg.identity_dropout
+                identity = identity * torch.from_numpy(keep).float()[:, None]
+            pred, _ = net(windows, identity)
+            lmark, temp = landmark_losses(pred, target, cfg.mouth_weight)
             loss = lmark + cfg.temporal_weight * temp
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             totals.append([lmark.item(), temp.item()])
         # 4. Validate, log, checkpoint (last every epoch; best by the val speakers' mouth error)
+        train_lmark, train_temp = run.mean_over_ranks(np.mean(totals, 0))
         metrics = {
             name: evaluate(model, ex, cfg.mouth_weight)
             for name, ex in val_sets.items()
@@ -374,12 +379,25 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
         )
         row = {
             "epoch": epoch,
-            "train_lmark": np.mean(totals, 0)[0],
-            "train_temp": np.mean(totals, 0)[1],
+            "train_lmark": float(train_lmark),
+            "train_temp": float(train_temp),
             "seconds": time.time() - t0,
         }
-        log_epoch(log_path, row, metrics, progress)
-        best = save_epoch(
-            out, model, cfg, epoch, metrics, score, best, optimizer=optimizer
+        run.end_epoch(epoch, model, row, metrics, score, optimizer=optimizer)
+    return run.close()
+
+
+def validation_sets(cfg) -> dict[str, list[ClipExample]]:
+    """The unseen speakers (val) and the seen speaker's held-out clips (test), whole clips."""
+    sets = {
+        s: make_examples(
+            load_split(cfg.cache, "val", speakers=(s,), keys=MOTION_KEYS)[
+                : cfg.max_clips or None
+            ]
         )
-    return out / "best.pt"
+        for s in cfg.val_speakers
+    }
+    sets["s1-test"] = make_examples(
+        load_split(cfg.cache, "test", keys=MOTION_KEYS)[: cfg.max_clips or 20]
+    )
+    return sets

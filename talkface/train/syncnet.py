@@ -30,7 +30,7 @@ from talkface.features.align import SYNC_WINDOW, shift_audio, sync_windows
 from talkface.features.audio import speech_features
 from talkface.features.visual import SYNC_CROP_SIZE, lower_face, standardise
 from talkface.models.syncnet import PRESETS, WINDOW_FEATURES, SyncNet
-from talkface.train.checkpoint import load_checkpoint, log_epoch, save_epoch, start_run
+from talkface.train.run import TrainRun
 
 CROP_KEY = crop_key((SYNC_CROP_SIZE, SYNC_CROP_SIZE))  # the preprocess crop to read
 SYNC_KEYS = (CROP_KEY, "wav", "fps")
@@ -194,7 +194,7 @@ def train(cfg: SyncNetTrainConfig, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
 
-    out, rng = start_run(cfg.out, cfg.seed)
+    run = TrainRun(cfg, higher_is_better=True, progress=progress)
 
     # 1. Data: s1 train lower faces + warped MFCCs; unseen speakers for validation
     raw = load_split(cfg.cache, "train", keys=SYNC_KEYS)
@@ -218,31 +218,24 @@ def train(cfg: SyncNetTrainConfig, progress: bool = True) -> Path:
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.1
     )
-    start_epoch, best = 0, -1.0
-    if cfg.resume and (out / "last.pt").exists():
-        state = load_checkpoint(out / "last.pt")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, best = state["epoch"] + 1, state["best"]
-        rng = np.random.default_rng(cfg.seed + start_epoch)
+    run.resume(model, optimizer=optimizer, scheduler=scheduler)
 
-    for epoch in range(start_epoch, cfg.epochs):
+    for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
         model.train()
         # 3. Random windows of every clip, each against all its shifted audio windows
         order = np.repeat(np.arange(len(train_set)), cfg.windows_per_clip)
-        order = rng.permutation(order)
+        order = run.rng.permutation(order)
         totals = []
         for step in tqdm(
             range(steps_per_epoch),
             desc=f"epoch {epoch}",
-            disable=not progress,
+            disable=not run.progress,
             leave=False,
         ):
             batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             loss, accuracy = multiway_loss(
-                model, *sample_batch(train_set, batch, cfg, rng)
+                model, *sample_batch(train_set, batch, cfg, run.rng)
             )
             optimizer.zero_grad()
             loss.backward()
@@ -262,17 +255,7 @@ def train(cfg: SyncNetTrainConfig, progress: bool = True) -> Path:
             "train_top1": float(np.mean(totals, 0)[1]),
             "seconds": time.time() - t0,
         }
-        log_epoch(out / "log.csv", row, metrics, progress)
-        best = save_epoch(
-            out,
-            model,
-            cfg,
-            epoch,
-            metrics,
-            score,
-            best,
-            higher_is_better=True,
-            optimizer=optimizer,
-            scheduler=scheduler,
+        run.end_epoch(
+            epoch, model, row, metrics, score, optimizer=optimizer, scheduler=scheduler
         )
-    return out / "best.pt"
+    return run.close()

@@ -1,0 +1,196 @@
+"""DIRFA mapping network (Wu et al., paper 002 sec. 3.2): an autoregressive transformer from
+speech to discretised facial animation, with a temporally-biased causal mask.
+
+Animation per frame (motion.params): the landmark PCA coefficients (mouth, jaw and brows),
+eyelid closure and head pose (yaw, pitch, roll, tx, ty); the paper's 17 OpenFace action units
+cannot be extracted here, so landmark PCA takes their place. Each of the P parameters is cut
+into D uniform bins between its training range (eq. 2); the network predicts, per frame and
+parameter, a distribution over the D bins given the speech around the frame and the previous
+tau frames' animation (eq. 3), trained with cross-entropy (eq. 5) and sampled top-k.
+
+Temporally-biased mask: causal attention limited to the last tau frames, with a penalty on each
+attention logit that grows linearly with the distance to the current frame (ALiBi slopes, one
+per head, Press et al. 2021, the paper's [35]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DIRFAConfig:
+    n_mels: int = 40  # normalised log-mel bands per feature frame
+    context: int = 28  # feature frames of speech per video frame (280 ms, centred)
+    n_coefficients: int = 12  # landmark PCA coefficients in the animation vector
+    bins: int = 128  # D: uniform intervals per parameter (ablated in docs/results.md)
+    width: int = 192  # transformer width
+    heads: int = 4
+    layers: int = 4
+    tau: int = 50  # frames of animation history each frame attends to (the paper's tau)
+    dropout: float = 0.1
+
+    features = "log_mel"  # what pipelines compute for this model
+
+    @property
+    def n_params(self) -> int:
+        return self.n_coefficients + 1 + 5  # + eyelid closure + head pose
+
+
+PRESETS = {
+    "dirfa-grid": DIRFAConfig(),
+    "dirfa-tiny": DIRFAConfig(
+        context=8, n_coefficients=2, bins=8, width=16, heads=2, layers=1, tau=4
+    ),
+}
+
+
+def temporal_bias(length: int, heads: int, tau: int) -> torch.Tensor:
+    """(heads, length, length) additive attention mask: -inf above the diagonal and beyond
+    tau frames back, else -slope_h * distance (linearly decreasing weight for older frames)."""
+    i = torch.arange(length)
+    distance = (i[:, None] - i[None, :]).float()  # query - key
+    slopes = torch.tensor([2 ** (-8 * (h + 1) / heads) for h in range(heads)])
+    bias = -slopes[:, None, None] * distance
+    allowed = (distance >= 0) & (distance <= tau)
+    return bias.masked_fill(~allowed, float("-inf"))
+
+
+class Block(nn.Module):
+    def __init__(self, width: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(
+            nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.norm1(x)).split(C, dim=-1)
+        q, k, v = (
+            t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v)
+        )
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # eq. 1
+        x = x + self.dropout(self.proj(attended.transpose(1, 2).reshape(B, T, C)))
+        return x + self.dropout(self.mlp(self.norm2(x)))
+
+
+class DIRFA(nn.Module):
+    def __init__(self, config: DIRFAConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.audio_encoder = nn.Sequential(  # conv over time, mel bands as channels
+            nn.Conv1d(c.n_mels, c.width, 3, stride=2, padding=1),
+            nn.GELU(),
+            nn.Conv1d(c.width, c.width, 3, stride=2, padding=1),
+            nn.GELU(),
+            nn.AdaptiveAvgPool1d(1),
+            nn.Flatten(),
+        )
+        self.previous = nn.Linear(c.n_params, c.width)  # the last frame's animation
+        self.blocks = nn.ModuleList(
+            Block(c.width, c.heads, c.dropout) for _ in range(c.layers)
+        )
+        self.norm = nn.LayerNorm(c.width)
+        self.head = nn.Linear(c.width, c.n_params * c.bins)
+        # uniform bins between each parameter's training range (set by the recipe)
+        self.register_buffer("low", -torch.ones(c.n_params))
+        self.register_buffer("high", torch.ones(c.n_params))
+        self.apply(init_weights)
+
+    def set_range(self, low: torch.Tensor, high: torch.Tensor) -> None:
+        self.low.copy_(low)
+        self.high.copy_(high)
+
+    def quantise(self, values: torch.Tensor) -> torch.Tensor:
+        """(..., P) continuous animation -> (..., P) bin indices (the nearest centroid, eq. 2)."""
+        unit = (values - self.low) / (self.high - self.low)
+        return (unit * self.config.bins).floor().clamp(0, self.config.bins - 1).long()
+
+    def dequantise(self, indices: torch.Tensor) -> torch.Tensor:
+        """(..., P) bin indices -> (..., P) centroid values (eq. 4)."""
+        return self.low + (indices.float() + 0.5) / self.config.bins * (
+            self.high - self.low
+        )
+
+    def normalise(self, values: torch.Tensor) -> torch.Tensor:
+        """Continuous animation scaled to about [-1, 1] per parameter (the network's input)."""
+        return 2 * (values - self.low) / (self.high - self.low) - 1
+
+    def forward(self, windows: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            windows: (B, T, context, n_mels) speech windows, one per video frame.
+            previous: (B, T, P) the animation of the frame before each frame (continuous
+                values; zeros = the neutral pose for the first frame).
+        Returns:
+            (B, T, P, D) logits of each parameter's bin.
+        """
+        B, T = windows.shape[:2]
+        audio = self.audio_encoder(windows.flatten(0, 1).transpose(1, 2)).view(B, T, -1)
+        x = audio + self.previous(self.normalise(previous))
+        mask = temporal_bias(T, self.config.heads, self.config.tau).to(x.device)
+        for block in self.blocks:
+            x = block(x, mask)
+        logits = self.head(self.norm(x))
+        return logits.view(B, T, self.config.n_params, self.config.bins)
+
+
+def top_k_sample(
+    logits: torch.Tensor,
+    k: torch.Tensor,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """(P, D) logits -> (P,) bin indices, each drawn from its k[p] most likely bins (1 = the
+    most likely: deterministic)."""
+    if temperature <= 0:
+        return logits.argmax(-1)
+    ranks = logits.argsort(-1, descending=True).argsort(-1)
+    masked = logits.masked_fill(ranks >= k[:, None], float("-inf"))
+    probs = F.softmax(masked / temperature, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+@torch.no_grad()
+def generate(
+    model: DIRFA,
+    windows: torch.Tensor,
+    top_k: torch.Tensor,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Autoregressive top-k sampling of (T, P) continuous animation from (T, context, n_mels)
+    speech windows; `top_k` (P,) gives each parameter's k (1 = greedy)."""
+    T, tau = len(windows), model.config.tau
+    animation = torch.zeros(T, model.config.n_params)
+    previous = torch.zeros(T, model.config.n_params)  # neutral before the first frame
+    for t in range(T):
+        start = max(0, t - tau)
+        logits = model(windows[None, start : t + 1], previous[None, start : t + 1])[
+            0, -1
+        ]
+        animation[t] = model.dequantise(
+            top_k_sample(logits, top_k, temperature, generator)
+        )
+        if t + 1 < T:
+            previous[t + 1] = animation[t]
+    return animation
+
+
+def init_weights(module: nn.Module) -> None:
+    """GPT-style initialisation: small normal weights keep the early logits flat."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)

@@ -1,0 +1,260 @@
+"""Train the DIRFA mapping network (paper 002 sec. 3.2) on preprocessed GRID clips.
+
+    talkface train dirfa --cache cache/grid --out runs/dirfa
+
+Targets per frame (motion.params.clip_motion): the first n_coefficients landmark PCA
+coefficients of the shipped motion basis, eyelid closure and relative head pose, each cut into
+D uniform bins between its 0.5th and 99.5th training percentile. Teacher forcing with the real
+previous frame (plus a little noise, so sampled histories at inference are not a surprise);
+cross-entropy over every parameter's bins (eq. 5). Speech augmentation as the AT-net recipe:
+vocal-tract-length warps, additive noise, SpecAugment. Validation every epoch on the unseen
+speakers: teacher-forced loss, and mouth error / inner-lip opening correlation of animation
+sampled autoregressively with the pipeline's top-k.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from talkface.data.landmarks import load_split
+from talkface.face.landmarks import MOUTH, inner_lip_opening
+from talkface.features.align import feature_windows
+from talkface.features.audio import speech_features
+from talkface.models.dirfa import DIRFA, PRESETS, generate
+from talkface.motion.params import clip_motion, load_motion_basis
+from talkface.train.atnet import spec_augment
+from talkface.train.run import TrainRun
+
+DIRFA_KEYS = ("landmarks", "fps", "wav", "words", "word_times", "ear", "pose")
+
+
+@dataclass
+class DIRFATrainConfig:
+    cache: str = "cache/grid"
+    out: str = "runs/dirfa"
+    model: str = "dirfa-grid"  # preset in models.dirfa.PRESETS
+    epochs: int = 30
+    batch_size: int = 32
+    sequence: int = 64  # frames per training sequence (random crop of each clip)
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    previous_noise: float = (
+        0.05  # std of noise on the teacher-forced history ([-1, 1] units)
+    )
+    warp_range: tuple[float, float] = (0.8, 1.3)  # vocal-tract-length perturbation
+    noise_prob: float = 0.3
+    time_mask: int = 6
+    coefficient_mask: int = 6
+    top_k_speech: int = 1  # top-k of the landmark coefficients in validation sampling
+    top_k_free: int = 8  # top-k of blink and head pose
+    seed: int = 0
+    max_clips: int = 0  # 0 = all
+    val_speakers: tuple[str, ...] = ("s26", "s31")
+    resume: bool = False
+
+    def __post_init__(self):
+        if self.model not in PRESETS:
+            raise ValueError(
+                f"unknown model preset {self.model!r}; choose from {sorted(PRESETS)}"
+            )
+
+
+TRAIN_CONFIG = DIRFATrainConfig
+
+
+@dataclass
+class AnimationClip:
+    wav: np.ndarray
+    fps: float
+    animation: np.ndarray  # (T, P) coefficients, blink, pose
+    displacements: np.ndarray  # (T, 68, 2) the real canonical displacements
+
+
+def make_clips(clips: list[dict], n_coefficients: int) -> list[AnimationClip]:
+    basis = load_motion_basis()
+    out = []
+    for c in clips:
+        motion = clip_motion(c, basis)
+        animation = np.column_stack(
+            [
+                motion["coefficients"][:, :n_coefficients],
+                motion["blink"],
+                motion["pose"],
+            ]
+        )
+        out.append(
+            AnimationClip(
+                c["wav"],
+                float(c["fps"]),
+                animation.astype(np.float32),
+                motion["displacements"],
+            )
+        )
+    return out
+
+
+def windows_of(clip: AnimationClip, config, warp=1.0, noise_db=None, rng=None):
+    wav = clip.wav
+    if noise_db is not None:
+        power = np.mean(wav**2) * 10 ** (-noise_db / 10)
+        wav = wav + rng.normal(0, np.sqrt(power), len(wav)).astype(np.float32)
+    features, _ = speech_features(wav, warp, config.features)
+    return torch.from_numpy(
+        feature_windows(features.numpy(), len(clip.animation), clip.fps, config.context)
+    )
+
+
+def shifted(animation: torch.Tensor) -> torch.Tensor:
+    """(B, T, P) -> the previous frame's animation at each frame (zeros before the first)."""
+    return F.pad(animation, (0, 0, 1, 0))[:, :-1]
+
+
+def top_k_vector(model: DIRFA, speech: int, free: int) -> torch.Tensor:
+    """(P,) k per parameter: `speech` for the landmark coefficients, `free` for the rest."""
+    k = torch.full((model.config.n_params,), free)
+    k[: model.config.n_coefficients] = speech
+    return k
+
+
+def decode_landmarks(model: DIRFA, animation: np.ndarray) -> np.ndarray:
+    """(T, P) animation -> (T, 68, 2) canonical displacements of its landmark coefficients."""
+    basis = load_motion_basis()
+    k = model.config.n_coefficients
+    padded = np.zeros((len(animation), len(basis)), np.float32)
+    padded[:, :k] = animation[:, :k]
+    return basis.decode(padded)
+
+
+@torch.no_grad()
+def evaluate(model: DIRFA, clips: list[AnimationClip], top_k: torch.Tensor) -> dict:
+    model.eval()
+    losses, errors, corrs = [], [], []
+    for i, clip in enumerate(clips):
+        windows = windows_of(clip, model.config)
+        target = torch.from_numpy(clip.animation)[None]
+        logits = model(windows[None], shifted(target))
+        losses.append(
+            F.cross_entropy(
+                logits.flatten(0, 2), model.quantise(target).flatten()
+            ).item()
+        )
+        sampled = generate(
+            model, windows, top_k, generator=torch.Generator().manual_seed(i)
+        )
+        pred = decode_landmarks(model, sampled.numpy())
+        errors.append(
+            np.linalg.norm(
+                pred[:, MOUTH] - clip.displacements[:, MOUTH], axis=-1
+            ).mean()
+        )
+        p, t = inner_lip_opening(pred), inner_lip_opening(clip.displacements)
+        corrs.append(np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0)
+    model.train()
+    return {
+        "loss": float(np.mean(losses)),
+        "mouth_error": float(np.mean(errors)),
+        "opening_corr": float(np.mean(corrs)),
+    }
+
+
+def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
+    """Run (or resume) training; returns the path of the best checkpoint."""
+    from tqdm import tqdm
+
+    run = TrainRun(cfg, progress=progress)
+    config = PRESETS[cfg.model]
+
+    # 1. Data: animation targets of every training clip; unseen speakers for validation
+    raw = load_split(cfg.cache, "train", keys=DIRFA_KEYS)[: cfg.max_clips or None]
+    train_set = [
+        c
+        for c in make_clips(raw, config.n_coefficients)
+        if len(c.animation) >= cfg.sequence
+    ]
+    del raw
+    val_sets = {}
+    if run.main:
+        for s in cfg.val_speakers:
+            val = load_split(cfg.cache, "val", speakers=(s,), keys=DIRFA_KEYS)
+            val_sets[s] = make_clips(
+                val[: cfg.max_clips or None], config.n_coefficients
+            )
+
+    # 2. Model, its bins spanning the training range of each parameter
+    model = DIRFA(config)
+    everything = np.concatenate([c.animation for c in train_set])
+    model.set_range(
+        torch.from_numpy(np.percentile(everything, 0.5, axis=0)).float(),
+        torch.from_numpy(np.percentile(everything, 99.5, axis=0)).float(),
+    )
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
+    )
+    run.resume(model, optimizer=optimizer)
+    net = run.parallel(model)
+    top_k = top_k_vector(model, cfg.top_k_speech, cfg.top_k_free)
+
+    for epoch in run.epochs(cfg.epochs):
+        t0 = time.time()
+        model.train()
+        rng = run.rng
+        order = rng.permutation(len(train_set))
+        batches = [
+            order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)
+        ]
+        totals = []
+        for batch in tqdm(
+            run.shard(batches),
+            desc=f"epoch {epoch}",
+            disable=not run.progress,
+            leave=False,
+        ):
+            # 3. Teacher-forced cross-entropy on random crops
+            windows, targets = [], []
+            for i in batch:
+                clip = train_set[i]
+                warp = rng.uniform(*cfg.warp_range) if rng.random() < 0.8 else 1.0
+                noise = rng.uniform(15, 40) if rng.random() < cfg.noise_prob else None
+                w = windows_of(clip, config, warp, noise, rng)
+                s = rng.integers(0, len(clip.animation) - cfg.sequence + 1)
+                windows.append(w[s : s + cfg.sequence])
+                targets.append(torch.from_numpy(clip.animation[s : s + cfg.sequence]))
+            windows = spec_augment(
+                torch.stack(windows), cfg.time_mask, cfg.coefficient_mask, rng
+            )
+            target = torch.stack(targets)
+            previous = shifted(target)
+            scale = (model.high - model.low) / 2  # noise in the network's [-1, 1] units
+            previous = previous + cfg.previous_noise * scale * torch.randn_like(
+                previous
+            )
+            logits = net(windows, previous)
+            loss = F.cross_entropy(
+                logits.flatten(0, 2), model.quantise(target).flatten()
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            totals.append(loss.item())
+        # 4. Validate (sampled animation on the unseen speakers), log, checkpoint
+        (train_loss,) = run.mean_over_ranks(np.array([np.mean(totals)]))
+        metrics = {
+            name: evaluate(model, clips, top_k)
+            for name, clips in val_sets.items()
+            if clips
+        }
+        score = sum(metrics[k]["mouth_error"] for k in cfg.val_speakers if k in metrics)
+        row = {
+            "epoch": epoch,
+            "train_loss": float(train_loss),
+            "seconds": time.time() - t0,
+        }
+        run.end_epoch(epoch, model, row, metrics, score, optimizer=optimizer)
+    return run.close()

@@ -1,0 +1,28 @@
+"""Train Sinha et al.'s person-independent landmark network (paper 000 sec. III-A, IV).
+
+    talkface train sinha --cache cache/grid --out runs/sinha
+
+The data, augmentation, losses (L_lmark + 0.5 L_temp, eq. 2-4) and per-epoch validation on the
+unseen speakers are those of the AT-net recipe (train/atnet.py); what differs is the network
+(a conv encoder over 16-frame windows of normalised log-mel, a decoder initialised with the PCA
+components) and the learning rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from talkface.train.atnet import ATNetTrainConfig, train
+
+__all__ = ["TRAIN_CONFIG", "train"]
+
+
+@dataclass
+class SinhaTrainConfig(ATNetTrainConfig):
+    out: str = "runs/sinha"
+    model: str = "sinha-grid"  # preset in models.sinha.PRESETS
+    lr: float = 3e-4
+    coefficient_mask: int = 6  # SpecAugment: up to 6 of the 40 mel bands
+
+
+TRAIN_CONFIG = SinhaTrainConfig
