@@ -125,3 +125,33 @@ def test_two_processes_train_in_lock_step(grid_cache, tmp_path):
     assert _rows(tmp_path / "one" / "log.csv")[0]["processes"] == "1"
     moved = [not torch.equal(state[k], single[k]) for k in state if "rnn" in k]
     assert np.any(moved)
+
+
+def test_mmd_is_zero_for_one_distribution_and_grows_with_the_gap():
+    from talkface.train.blinks import minmax_penalty, mmd2
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 20, 3, generator=g)
+    y = torch.randn(64, 20, 3, generator=g)
+    assert abs(mmd2(x, x, (1.0,)).item()) < 1e-6
+    near, far = mmd2(x, y, (1.0,)), mmd2(x, y + 1.0, (1.0,))
+    assert 0 < near < far
+    # moving the generated samples towards the real ones lowers it: a usable training signal
+    shift = torch.zeros(1, requires_grad=True)
+    mmd2(x, y + 1.0 + shift, (1.0,)).backward()
+    assert shift.grad.item() > 0
+    low, high = -torch.ones(3), torch.ones(3)
+    assert minmax_penalty(torch.zeros(5, 3), low, high) == 0
+    assert minmax_penalty(torch.full((5, 3), 2.0), low, high) > 0
+
+
+def test_landmark_losses_separate_position_and_temporal_terms():
+    from talkface.train.atnet import landmark_losses
+
+    target = torch.randn(2, 5, 68, 2, generator=torch.Generator().manual_seed(0))
+    lmark, temp = landmark_losses(target + 0.01, target, mouth_weight=3.0)
+    assert lmark > 0 and temp.abs() < 1e-8  # a constant offset is no temporal error
+    jitter = target.clone()
+    jitter[:, ::2] += 0.01
+    lmark2, temp2 = landmark_losses(jitter, target, mouth_weight=3.0)
+    assert temp2 > 0 and lmark2 < lmark
