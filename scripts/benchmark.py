@@ -21,7 +21,7 @@ import talkface
 from talkface.features.audio import speech_features
 from talkface.io.audio import load_audio
 from talkface.io.video import write_video
-from talkface.motion.blinks import DEFAULT_RATE
+from talkface.pipelines.two_stage import GenerateOptions
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--image", default=talkface.sample_paths()[0])
@@ -52,7 +52,7 @@ face = timed("face", lambda: pipe.prepare_face(args.image, crop_size=args.crop_s
 timed("features", lambda: speech_features(wav))
 motion = timed(
     "motion",
-    lambda: pipe.motion(wav, face, args.fps, DEFAULT_RATE, np.random.default_rng(0)),
+    lambda: pipe.motion(wav, face, GenerateOptions(fps=args.fps, seed=0)),
 )
 render = pipe.render(face, motion)
 frames = timed("render", lambda: [render(i) for i in range(len(motion))])

@@ -32,11 +32,13 @@ def load_pipeline(model: str | None = None) -> TwoStagePipeline:
     """The inference pipeline of a shipped model (default: the best measured) or a checkpoint path."""
     from talkface.errors import TalkfaceError
     from talkface.pipelines.two_stage import TwoStagePipeline
-    from talkface.registry import DEFAULT_MODEL, EVALUATORS
+    from talkface.registry import COMPONENTS, DEFAULT_MODEL, EVALUATORS
 
     model = model or DEFAULT_MODEL
-    if model in EVALUATORS:
-        raise TalkfaceError(f"{model} is an evaluation model; it cannot animate a face")
+    if model in EVALUATORS or model in COMPONENTS:
+        raise TalkfaceError(
+            f"{model} is not a speech -> motion model; choose from {available_models()}"
+        )
     if model not in _PIPELINES:
         _PIPELINES[model] = TwoStagePipeline.from_pretrained(model)
     return _PIPELINES[model]
@@ -49,7 +51,8 @@ def generate(image, audio, *, model: str | None = None, **options) -> Video:
         image: photo path (JPEG/PNG/WebP/BMP, ...) or (H, W, 3) uint8 RGB array.
         audio: path of any audio file or video with sound, or (N,) float32 mono at 16 kHz.
         model: a name from available_models() or a checkpoint path; None = the default.
-        **options: fields of GenerateOptions: fps, seed, face, blink_rate, crop_size.
+        **options: fields of GenerateOptions: fps, seed, face, blink_rate, head_motion,
+            crop_size, motion_scale.
     Returns:
         Video: frames at the photo's resolution (rendered on demand) with the audio; .save(path).
     """

@@ -10,6 +10,7 @@ import typing
 from pathlib import Path
 
 from talkface.errors import TalkfaceError
+from talkface.registry import MOTION_MODELS
 
 
 def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
@@ -85,8 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="talkface.mp4",
         help="output mp4 (default: talkface.mp4)",
     )
-    gen.add_argument(
+    models = gen.add_mutually_exclusive_group()
+    models.add_argument(
         "--model", default=None, help="model name (see list-models) or checkpoint path"
+    )
+    models.add_argument(
+        "--motion",
+        choices=sorted(MOTION_MODELS),
+        default=None,
+        help="speech -> motion system by paper (default: the best measured)",
     )
     gen.add_argument("--fps", type=float, default=25.0, help="frame rate (default 25)")
     gen.add_argument(
@@ -102,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--blink-rate",
         type=float,
         default=None,
-        help="blinks per second (default 0.33; 0 = none)",
+        help="blinks per second (default: natural, learned from GRID; 0 = none)",
+    )
+    gen.add_argument(
+        "--head-motion",
+        type=float,
+        default=None,
+        help="head motion strength 0..2 (default 1; 0 = still head; DIRFA only)",
     )
     gen.add_argument(
         "--crop-size",
@@ -273,6 +287,7 @@ def _generate(args) -> None:
         face=args.face,
         crop_size=args.crop_size,
         blink_rate=args.blink_rate,
+        head_motion=args.head_motion,
         motion_scale=args.motion_scale,
     )
     options = {name: value for name, value in chosen.items() if value is not None}
@@ -282,7 +297,7 @@ def _generate(args) -> None:
     video = talkface.generate(
         args.image or sample_image,
         args.audio or sample_audio,
-        model=args.model,
+        model=MOTION_MODELS[args.motion] if args.motion else args.model,
         **options,
     )
     video.save(args.output, progress=not args.quiet)
@@ -325,12 +340,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "evaluate":
             _evaluate(args)
         elif args.command == "list-models":
-            from talkface.registry import DEFAULT_MODEL, EVALUATORS, MODELS
+            from talkface.registry import COMPONENTS, DEFAULT_MODEL, EVALUATORS, MODELS
 
             for name, spec in MODELS.items():
                 print(
                     f"{name}{' (default)' if name == DEFAULT_MODEL else ''}: {spec.description}"
                 )
+            for name, spec in COMPONENTS.items():
+                print(f"{name} (used by every pipeline): {spec.description}")
             for name, spec in EVALUATORS.items():
                 print(f"{name} (evaluation): {spec.description}")
     except TalkfaceError as e:

@@ -20,8 +20,33 @@ MODELS: dict[str, ModelSpec] = {
         sha256="65301c844017390b200effd0418e564766d54e0da3246660ce4127dd85603915",
         description="ATVGnet AT-net (MFCC + LSTM -> landmark PCA) trained on GRID s1; warp renderer",
     ),
+    "sinha-grid": ModelSpec(
+        name="sinha-grid",
+        weights="sinha_grid.pt",
+        sha256="f38be4590a5d9308495701c5a001d2836cc627a5c78586d3365bd383aca56e5a",
+        description="Sinha et al. landmark network (log-mel windows -> conv -> PCA decoder) on GRID s1; warp renderer",
+    ),
+    "dirfa-grid": ModelSpec(
+        name="dirfa-grid",
+        weights="dirfa_grid.pt",
+        sha256="46a0f3c7794a5db16a1e9c58204ff284f346e738545c041a3b6be1bae61fad90",
+        description="DIRFA transformer (lips, brows, blinks, head pose; sampled per seed) on GRID s1; warp renderer",
+    ),
 }
 DEFAULT_MODEL = "atnet-grid"
+# `--motion` choices: the paper's name -> the shipped speech -> motion model
+MOTION_MODELS = {"atvgnet": "atnet-grid", "sinha": "sinha-grid", "dirfa": "dirfa-grid"}
+
+# parts every pipeline uses, not chosen on their own
+COMPONENTS: dict[str, ModelSpec] = {
+    "blink-grid": ModelSpec(
+        name="blink-grid",
+        weights="blink_grid.pt",
+        sha256="b877b2552dabb9d7208f19783cc62c34ebe25c2b27c794da48ccf5372d38f19d",
+        description="Sinha et al. blink generator (noise -> GRU -> eye and brow motion, MMD) on GRID s1",
+    ),
+}
+BLINK_MODEL = "blink-grid"
 
 # models that measure rather than generate: weights ship the same way, but never animate a face
 EVALUATORS: dict[str, ModelSpec] = {
@@ -35,7 +60,7 @@ EVALUATORS: dict[str, ModelSpec] = {
 SYNC_EXPERT = "syncnet-grid"  # the evaluator of lip sync (not a generator)
 
 
-SHIPPED = {**MODELS, **EVALUATORS}
+SHIPPED = {**MODELS, **COMPONENTS, **EVALUATORS}
 
 
 def available_models() -> list[str]:

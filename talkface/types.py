@@ -17,11 +17,20 @@ class Motion:
         in mean-face units (the mean face spans the unit square).
     blink: (T,) float32 eyelid closure, 0 = open, 1 = shut.
     fps: video frames per second.
+    pose: (T, 5) float32 head pose relative to the photo's: yaw, pitch, roll in degrees, tx, ty
+        in canonical units (motion.params); None = a still head.
     """
 
     displacements: np.ndarray
     blink: np.ndarray
     fps: float
+    pose: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.pose is None:
+            object.__setattr__(
+                self, "pose", np.zeros((len(self.displacements), 5), np.float32)
+            )
 
     def __len__(self) -> int:
         return len(self.displacements)

@@ -61,7 +61,9 @@ def test_help_lists_subcommands():
     listing = run("list-models").stdout
     assert "atnet-grid (default)" in listing and "syncnet-grid (evaluation)" in listing
     refused = run("generate", "--model", "syncnet-grid", "-o", "never.mp4")
-    assert refused.returncode == 1 and "evaluation model" in refused.stderr
+    assert refused.returncode == 1 and "not a speech -> motion model" in refused.stderr
+    part = run("generate", "--model", "blink-grid", "-o", "never.mp4")
+    assert part.returncode == 1 and "not a speech -> motion model" in part.stderr
 
 
 def test_generate_on_bundled_samples(sample_video, samples):
@@ -77,12 +79,13 @@ def test_face_outside_mouth_and_eyes_stays_close_to_the_photo(sample_video, face
 
     lm = detect_landmarks(face_photo, detect_faces(face_photo)[0])
     x0, x1 = int(lm[:, 0].min()), int(lm[:, 0].max())
-    y0, nose = int(lm[19:25, 1].min()), int(lm[33, 1])
+    y0, nose = int(lm[19:25, 1].min()) - 30, int(lm[33, 1])
     upper_face = np.zeros(face_photo.shape[:2], bool)
     upper_face[y0:nose, x0:x1] = True
-    for eye in (lm[36:42], lm[42:48]):  # eyes blink: leave them out
-        ex0, ey0 = eye.min(0).astype(int) - 6
-        ex1, ey1 = eye.max(0).astype(int) + 6
+    # eyes blink and brows move: leave them out
+    for part in (lm[36:42], lm[42:48], lm[17:22], lm[22:27]):
+        ex0, ey0 = part.min(0).astype(int) - 8
+        ex1, ey1 = part.max(0).astype(int) + 8
         upper_face[ey0:ey1, ex0:ex1] = False
     diff = np.abs(frames.astype(np.int16) - face_photo[None].astype(np.int16))[
         :, upper_face
@@ -113,9 +116,19 @@ def test_mouth_moves_with_speech_and_rests_in_silence(tmp_path, speech):
     opening = inner_lip_opening(track_landmarks(frames))
     rest = np.concatenate([opening[:20], opening[-20:]])
     speaking = opening[30:-30]
-    assert rest.std() < 0.5  # silent: lips still
+    # silent: lips still (dlib's fit wobbles a little as the brows move: < 0.5 px)
+    assert rest.std() < 0.5
     assert speaking.max() - speaking.min() > 2.0  # pixels, on a face about 90 px wide
-    assert speaking.std() > 4 * rest.std()
+    assert speaking.mean() > rest.mean() + 1.0  # the mouth opens to speak
+    # and the lip targets themselves do not move at all in the silence
+    from talkface.face.landmarks import MOUTH
+    from talkface.pipelines.two_stage import GenerateOptions
+
+    pipe = talkface.load_pipeline()
+    face = pipe.prepare_face(talkface.sample_paths()[0])
+    motion = pipe.motion(padded, face, GenerateOptions(seed=1, blink_rate=0))
+    assert np.abs(motion.displacements[:20, MOUTH]).max() < 1e-3
+    assert np.abs(motion.displacements[30:-30, MOUTH]).max() > 0.01
 
 
 def test_grid_first_frame_and_its_audio(tmp_path, grid_dir):

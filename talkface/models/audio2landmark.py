@@ -140,3 +140,10 @@ class AudioToLandmark(nn.Module):
             torch.cat([audio, lmark], -1), state
         )  # (B, T, hidden)
         return self.reconstruct(self.decoder(hidden)), state
+
+
+def identity_input(model: nn.Module, shapes: torch.Tensor) -> torch.Tensor | None:
+    """What a speech -> landmark model takes as identity for (B, 68, 2) canonical neutral shapes
+    minus the mean face: the AT-net's whitened PCA coefficients (eq. 3); None for the
+    person-independent models (Sinha et al.)."""
+    return model.project(shapes) if isinstance(model, AudioToLandmark) else None

@@ -162,6 +162,25 @@ def top_k_sample(
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+# the pipeline's sampling: lips, jaw and brows nearly greedy, blinks from the whole
+# distribution, head pose from its 8 likeliest bins
+DEFAULT_TOP_K = {"speech": 1, "blink": 1000, "pose": 8}
+
+
+def top_k_per_parameter(
+    config: DIRFAConfig, speech: int, blink: int, pose: int
+) -> torch.Tensor:
+    """(P,) top-k of each parameter: landmark coefficients, eyelid closure, head pose.
+
+    Lips want nearly greedy decoding (sync), head pose a few neighbouring bins (diversity
+    without jitter), and blinks the whole distribution: a blink's onset is a rare event that a
+    truncated top-k never draws."""
+    k = torch.full((config.n_params,), pose)
+    k[: config.n_coefficients] = speech
+    k[config.n_coefficients] = blink
+    return k
+
+
 @torch.no_grad()
 def generate(
     model: DIRFA,

@@ -1,57 +1,91 @@
-"""Eye blinks: a renewal process of blink events at a natural rate, and eyelid closure.
+"""Spontaneous blinks and brow motion from the learned blink generator (Sinha et al. sec. III-B),
+eyelid closure on a person's landmarks, and retiming to a blink rate a user asks for.
 
-Human spontaneous blinking while talking: about 0.25-0.45 blinks/s (Bentivoglio et al. 1997;
-GRID video shows ~0.39/s), each 0.1-0.4 s long, closing fast and opening more slowly. Intervals
-follow a gamma distribution (shape 2), which avoids the implausibly short gaps of a Poisson
-process. The learned MMD blink generator (Sinha et al. sec. III-B) replaces this in a later stage.
+The generator's blinks come at GRID's natural rate and duration (docs/models/blink-grid.md).
+A requested rate retimes them: the open-eye gaps between generated blinks are stretched or
+squeezed, so each blink keeps its learned shape and length.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import torch
+from scipy.ndimage import gaussian_filter1d
 
-DEFAULT_RATE = 0.33  # blinks per second
-MIN_GAP = 0.6  # seconds between blinks at least
-DURATION_RANGE = (0.15, 0.3)  # seconds, eyes fully closed near the middle
-CLOSING_SHARE = 0.3  # the lid falls in 30% of the blink,
-CLOSED_SHARE = (
-    0.3  # stays shut for 30% (at least one frame at 25 fps), and rises in the rest
-)
+from talkface.eval.blinks import Blink, detect_blinks
+from talkface.face.align import mean_face
+from talkface.face.landmarks import BROWS, eye_aspect_ratio
+from talkface.models.sinha import EYE_REGION, BlinkGenerator
+from talkface.motion.params import closure_to_ear, eyelid_closure
+
+RATE_PROBE_FRAMES = 25 * 240  # 4 minutes of generated motion measure the natural rate
+BROW_SMOOTHING = 2.0  # frames (Gaussian sigma)
 
 
-def sample_blinks(
+def spontaneous_motion(
+    model: BlinkGenerator, n_frames: int, generator: torch.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, list[Blink]]:
+    """(T, 22, 2) canonical eye-region displacements (brows and lids), (T,) eyelid closure and
+    the blinks in it, found by the same EAR detector that measures real video."""
+    noise = torch.randn(1, n_frames, model.config.noise_dim, generator=generator)
+    with torch.no_grad():
+        eyes = model(noise)[0][0].numpy()
+    face = np.broadcast_to(mean_face(), (n_frames, 68, 2)).copy()
+    face[:, EYE_REGION] += eyes
+    closure = eyelid_closure(eye_aspect_ratio(face))
+    # the generator also learned dlib's frame-to-frame jitter: keep the brows' slow motion only
+    brows = np.isin(EYE_REGION, BROWS)
+    eyes[:, brows] = gaussian_filter1d(eyes[:, brows], BROW_SMOOTHING, axis=0)
+    return eyes, closure, detect_blinks(closure_to_ear(closure))
+
+
+@functools.cache
+def natural_rate(model: BlinkGenerator, fps: float = 25.0) -> float:
+    """Blinks per second the generator produces on its own (measured once per model)."""
+    probe = torch.Generator().manual_seed(0)
+    _, _, blinks = spontaneous_motion(model, RATE_PROBE_FRAMES, probe)
+    return max(len(blinks), 1) / (RATE_PROBE_FRAMES / fps)
+
+
+def retime_blinks(
+    closure: np.ndarray, blinks: list[Blink], n_frames: int, factor: float
+) -> np.ndarray:
+    """(n_frames,) closure with `factor` times as many blinks per second: the open-eye stretches
+    between `blinks` are resampled to 1/factor of their length, the blinks kept as they are.
+    factor 0 leaves the eyes open. `closure` must cover about n_frames * factor frames."""
+    if factor <= 0:
+        return np.zeros(n_frames, np.float32)
+    pieces, previous_end = [], 0
+    for blink in [*blinks, Blink(len(closure), len(closure))]:
+        gap = closure[previous_end : blink.start]
+        if len(gap):
+            length = max(1, int(round(len(gap) / factor)))
+            index = np.linspace(0, len(gap) - 1, length).round().astype(int)
+            pieces.append(gap[index])
+        pieces.append(closure[blink.start : blink.end])
+        previous_end = blink.end
+    out = np.concatenate(pieces)[:n_frames]
+    return np.pad(out, (0, n_frames - len(out)), mode="edge").astype(np.float32)
+
+
+def blink_motion(
+    model: BlinkGenerator,
     n_frames: int,
     fps: float,
-    rate: float = DEFAULT_RATE,
-    rng: np.random.Generator | None = None,
-) -> np.ndarray:
-    """(n_frames,) float32 eyelid closure in [0, 1] (1 = shut) for a random blink sequence."""
-    rng = rng or np.random.default_rng()
-    closure = np.zeros(n_frames, np.float32)
-    if rate <= 0:
-        return closure
-    duration_total = n_frames / fps
-    mean_gap = 1.0 / rate
-    # first blink: anywhere in the first interval, so short clips still blink at the right rate
-    t = rng.uniform(0.2, mean_gap)
-    times = np.arange(n_frames) / fps + 0.5 / fps
-    while t < duration_total:
-        length = rng.uniform(*DURATION_RANGE)
-        closure = np.maximum(closure, _blink_profile(times - t, length))
-        gap = max(MIN_GAP, rng.gamma(2.0, (mean_gap - MIN_GAP / 2) / 2.0))
-        t += length + gap
-    return closure
-
-
-def _blink_profile(dt: np.ndarray, length: float) -> np.ndarray:
-    closing, closed = CLOSING_SHARE * length, CLOSED_SHARE * length
-    down = np.clip(dt / closing, 0, 1)
-    up = np.clip((length - dt) / (length - closing - closed), 0, 1)
-    shape = np.minimum(down, up)
-    shape = np.where((dt < 0) | (dt > length), 0.0, shape)
-    return (0.5 - 0.5 * np.cos(np.pi * shape)).astype(
-        np.float32
-    )  # smooth ease in and out
+    rate: float | None,
+    generator: torch.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eye-region displacements and closure for `n_frames`; `rate` blinks per second, or None
+    for the generator's natural rate."""
+    if rate is None:
+        eyes, closure, _ = spontaneous_motion(model, n_frames, generator)
+        return eyes, closure
+    factor = rate / natural_rate(model, fps)
+    source = int(np.ceil(n_frames * max(factor, 1.0))) + 2 * int(fps)
+    eyes, closure, blinks = spontaneous_motion(model, source, generator)
+    return eyes[:n_frames], retime_blinks(closure, blinks, n_frames, factor)
 
 
 # upper-lid point -> the lower-lid point below it, for both eyes

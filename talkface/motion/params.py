@@ -4,7 +4,8 @@
                            coded by a PCA basis fitted on GRID s1 `train` (99% of the variance;
                            assets/motion_basis.npz, scripts/make_motion_basis.py)
     eyelids                closure in [0, 1] (0 open, 1 shut)
-    head pose              yaw, pitch, roll in degrees and tx, ty in face widths, relative to
+    head pose              yaw, pitch, roll in degrees and tx, ty in canonical units (the mean
+                           face's unit square; the face is about 0.5 wide), relative to
                            the clip's (or the photo's) own median pose
 
 `clip_motion(clip)` extracts all three from a preprocessed clip; `apply_head_pose` puts the pose
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from talkface.face.align import mean_face, similarity_transform
-from talkface.face.landmarks import STABLE
+from talkface.face.landmarks import JAW, STABLE
 
-POSE_COLUMNS = ("yaw", "pitch", "roll", "tx", "ty")  # deg, deg, deg, face widths x2
+POSE_COLUMNS = ("yaw", "pitch", "roll", "tx", "ty")  # degrees x3, canonical units x2
+POSE_SMOOTHING = (
+    3.0  # frames (Gaussian sigma) of temporal smoothing of measured head pose
+)
 BASIS_VARIANCE = 0.99  # share of the displacement variance the shipped basis keeps
 # eye aspect ratio of shut lids relative to open ones: dlib's lid points never quite meet
 SHUT_EAR_RATIO = 0.45
@@ -84,12 +89,20 @@ def save_motion_basis(basis: MotionBasis, path) -> None:
 # -- eyelids -----------------------------------------------------------------------------------
 
 
-def eyelid_closure(ear: np.ndarray) -> np.ndarray:
-    """(T,) closure in [0, 1] from an eye-aspect-ratio trace: 0 at the clip's typical (median)
-    opening, 1 when the ratio falls to SHUT_EAR_RATIO of it."""
-    open_ear = np.median(ear)
+def eyelid_closure(ear: np.ndarray, open_ear: float | None = None) -> np.ndarray:
+    """(T,) closure in [0, 1] from an eye-aspect-ratio trace: 0 at `open_ear` (default: the
+    trace's typical, median, opening), 1 when the ratio falls to SHUT_EAR_RATIO of it."""
+    open_ear = np.median(ear) if open_ear is None else open_ear
     closure = (open_ear - ear) / (open_ear * (1 - SHUT_EAR_RATIO))
     return np.clip(closure, 0, 1).astype(np.float32)
+
+
+def closure_to_ear(closure: np.ndarray, open_ear: float = 0.3) -> np.ndarray:
+    """The eye aspect ratio dlib reports for a closure (the inverse of eyelid_closure): how
+    blink detectors see the eyes that close_eyelids draws."""
+    return (open_ear * (1 - (1 - SHUT_EAR_RATIO) * np.asarray(closure))).astype(
+        np.float32
+    )
 
 
 # -- head pose ---------------------------------------------------------------------------------
@@ -99,16 +112,15 @@ def head_pose(landmarks: np.ndarray, pnp_pose: np.ndarray) -> np.ndarray:
     """(T, 5) pose relative to the clip's median: yaw and pitch from the perspective-n-point
     fit (face.pose, good to a few degrees in change), roll and translation from the similarity
     of the stable points to the mean face (more precise in the image plane)."""
-    rolls, centres, widths = [], [], []
+    rolls, centres, units = [], [], []
     reference = mean_face()[STABLE]
     for frame in landmarks:
         m = similarity_transform(reference, frame[STABLE])  # mean face -> frame pixels
         scale = np.hypot(m[0, 0], m[1, 0])
         rolls.append(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
-        widths.append(scale)  # the mean face is one unit wide: pixels per face width
+        units.append(scale)  # pixels per canonical unit
         centres.append(frame[STABLE].mean(0))
-    width = np.median(widths)
-    centres = np.asarray(centres) / width
+    centres = np.asarray(centres) / np.median(units)
     pose = np.column_stack(
         [
             pnp_pose[:, 0],
@@ -118,6 +130,9 @@ def head_pose(landmarks: np.ndarray, pnp_pose: np.ndarray) -> np.ndarray:
             centres[:, 1],
         ]
     )
+    # heads turn slowly; frame-to-frame changes are mostly landmark noise (yaw from the
+    # generic-head fit jitters by ~4 degrees per frame on GRID)
+    pose = gaussian_filter1d(pose, POSE_SMOOTHING, axis=0, mode="nearest")
     return (pose - np.median(pose, axis=0)).astype(np.float32)
 
 
@@ -153,14 +168,14 @@ DEPTH = np.array(
 )
 
 
-def apply_head_pose(
-    landmarks: np.ndarray, pose: np.ndarray, face_width: float
-) -> np.ndarray:
+def apply_head_pose(landmarks: np.ndarray, pose: np.ndarray, unit: float) -> np.ndarray:
     """Move (T, 68, 2) pixel landmarks by (T, 5) relative head poses.
 
     Roll rotates about the nose bridge, yaw and pitch shift each point by its depth (parallax
-    of a rigid head turning by a few degrees), tx and ty translate; `face_width` in pixels.
+    of a rigid head turning by a few degrees), tx and ty translate. `unit` is the pixels per
+    canonical unit (the crop size for an aligned crop), the unit head_pose() measures in.
     """
+    face_width = unit * np.ptp(mean_face()[JAW, 0])
     out = np.empty_like(landmarks)
     for t, (points, (yaw, pitch, roll, tx, ty)) in enumerate(zip(landmarks, pose)):
         centre = points[27:31].mean(0)
@@ -168,8 +183,8 @@ def apply_head_pose(
         rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
         moved = (points - centre) @ rotation.T + centre
         depth = DEPTH * face_width
-        moved[:, 0] += depth * np.sin(np.radians(yaw)) + tx * face_width
-        moved[:, 1] += -depth * np.sin(np.radians(pitch)) + ty * face_width
+        moved[:, 0] += depth * np.sin(np.radians(yaw)) + tx * unit
+        moved[:, 1] += -depth * np.sin(np.radians(pitch)) + ty * unit
         out[t] = moved
     return out.astype(np.float32)
 

@@ -1,8 +1,14 @@
-"""Two-stage talking head: audio -> canonical landmark motion (AT-net) -> warp-rendered frames.
+"""Two-stage talking head: speech -> motion (landmarks, eyelids, head pose) -> warp-rendered
+frames pasted back into the photo.
 
-    pipe = TwoStagePipeline.from_pretrained("atnet-grid")
-    video = pipe("face.jpg", "speech.wav")       # Video; frames render lazily
+    pipe = TwoStagePipeline.from_pretrained("atnet-grid")   # or "sinha-grid", "dirfa-grid"
+    video = pipe("face.jpg", "speech.wav")                   # Video; frames render lazily
     video.save("out.mp4")
+
+The motion model is one of the papers' speech -> motion networks: the ATVGnet AT-net or Sinha
+et al.'s landmark network (lips and jaw; blinks and brows then come from Sinha et al.'s learned
+blink generator, the head stays still), or DIRFA (lips, jaw, brows, blinks and head pose, sampled:
+each seed gives other brows, blinks and head motion over the same lip sync).
 
 Each step is public for research use: prepare_face(), motion(), render().
 """
@@ -26,7 +32,7 @@ from talkface.face.align import (
     paste_mask,
     to_canonical,
 )
-from talkface.face.landmarks import JAW, MOUTH
+from talkface.face.landmarks import BROWS, JAW, MOUTH
 from talkface.features.align import (
     SAMPLE_RATE,
     feature_windows,
@@ -36,13 +42,21 @@ from talkface.features.align import (
 from talkface.features.audio import speech_features
 from talkface.io.audio import is_silent, load_audio
 from talkface.io.image import load_image
-from talkface.models.audio2landmark import AudioToLandmark
-from talkface.motion.blinks import DEFAULT_RATE, close_eyelids, sample_blinks
+from talkface.models.audio2landmark import identity_input
+from talkface.models.dirfa import (
+    DEFAULT_TOP_K,
+    DIRFA,
+    generate,
+    top_k_per_parameter,
+)
+from talkface.models.sinha import EYE_REGION, BlinkGenerator
+from talkface.motion.blinks import blink_motion, close_eyelids
+from talkface.motion.params import apply_head_pose, load_motion_basis
 from talkface.motion.retarget import retarget
 from talkface.types import Motion, Video
 
-# The AT-net also predicts the training speaker's brow habits; until the motion issue models
-# brows and head per person, only the lower jaw (below the ears) and the lips follow speech.
+# The landmark regressors also predict the training speaker's brow habits; only the lower jaw
+# (below the ears) and the lips follow speech. Brows come from the blink generator (or DIRFA).
 SPEECH_POINTS = np.concatenate([JAW[4:13], MOUTH])
 # Regression to the mean makes the AT-net under-articulate voices it never heard; 1.3 was
 # chosen on GRID val (docs/results.md).
@@ -57,9 +71,10 @@ class GenerateOptions:
     """What a user can choose for one generation."""
 
     fps: float = 25.0  # output frame rate
-    seed: int | None = None  # makes blinks (and any sampling) reproducible
+    seed: int | None = None  # makes blinks, brows and head motion reproducible
     face: int = 0  # which detected face to animate, 0 = the largest
-    blink_rate: float = DEFAULT_RATE  # blinks per second; 0 disables blinking
+    blink_rate: float | None = None  # blinks per second; None = natural, 0 = no blinks
+    head_motion: float = 1.0  # scales head motion (DIRFA); 0 = still head
     # face crop size in pixels; None = the face's own resolution
     crop_size: int | None = None
     motion_scale: float = DEFAULT_MOTION_SCALE  # multiplies lip and jaw motion
@@ -69,9 +84,13 @@ class GenerateOptions:
             raise TalkfaceError(f"fps must be between 1 and 120, got {self.fps}")
         if self.face < 0:
             raise TalkfaceError(f"face index must be >= 0, got {self.face}")
-        if not 0 <= self.blink_rate <= 3:
+        if self.blink_rate is not None and not 0 <= self.blink_rate <= 3:
             raise TalkfaceError(
                 f"blink rate must be between 0 and 3 per second, got {self.blink_rate}"
+            )
+        if not 0 <= self.head_motion <= 2:
+            raise TalkfaceError(
+                f"head motion must be between 0 and 2, got {self.head_motion}"
             )
         if not 0 <= self.motion_scale <= 3:
             raise TalkfaceError(
@@ -93,16 +112,24 @@ class PreparedFace:
 
 
 class TwoStagePipeline:
-    def __init__(self, motion_model: AudioToLandmark):
+    def __init__(self, motion_model: torch.nn.Module, blink_model: BlinkGenerator):
         self.motion_model = motion_model.eval()
+        self.blink_model = blink_model.eval()
 
     @classmethod
     def from_pretrained(
         cls, name_or_path: str | Path = "atnet-grid"
     ) -> TwoStagePipeline:
+        """A shipped motion model by name (or a checkpoint path), with the shipped blinks."""
+        from talkface.registry import BLINK_MODEL
         from talkface.weights import load_model, load_weights
 
-        return cls(load_model(load_weights(name_or_path)))
+        motion_model = load_model(load_weights(name_or_path))
+        if isinstance(motion_model, BlinkGenerator) or not hasattr(
+            motion_model.config, "features"
+        ):
+            raise TalkfaceError(f"{name_or_path} is not a speech -> motion model")
+        return cls(motion_model, load_model(load_weights(BLINK_MODEL)))
 
     def to(self, device: str | torch.device) -> TwoStagePipeline:
         self.motion_model.to(device)
@@ -139,35 +166,68 @@ class TwoStagePipeline:
 
     @torch.no_grad()
     def motion(
-        self,
-        wav: np.ndarray,
-        face: PreparedFace,
-        fps: float,
-        blink_rate: float,
-        rng: np.random.Generator,
-        motion_scale: float = DEFAULT_MOTION_SCALE,
+        self, wav: np.ndarray, face: PreparedFace, options: GenerateOptions
     ) -> Motion:
-        """Canonical displacements from speech, lips at rest in silence, plus sampled blinks."""
+        """Canonical displacements, eyelid closure and head pose for every video frame."""
+        fps = options.fps
         n_frames = n_video_frames(len(wav), fps)
-        blink = sample_blinks(n_frames, fps, blink_rate, rng)
-        if is_silent(wav):
-            return Motion(np.zeros((n_frames, 68, 2), np.float32), blink, fps)
-        mfcc, energy = speech_features(wav)
-        windows = torch.from_numpy(feature_windows(mfcc.numpy(), n_frames, fps))[
-            None
-        ].to(self.device)
-        shape = to_canonical(face.crop.landmarks) - mean_face()
-        identity = self.motion_model.project(torch.from_numpy(shape).to(self.device))[
-            None
-        ]
-        predicted, _ = self.motion_model(windows, identity)
-        predicted = predicted[0].cpu().numpy()
-        displacements = np.zeros_like(predicted)
-        displacements[:, SPEECH_POINTS] = predicted[:, SPEECH_POINTS]
-        displacements *= (
-            motion_scale * _speech_gate(energy.numpy(), n_frames, fps)[:, None, None]
+        generator = torch.Generator()
+        generator.manual_seed(
+            options.seed if options.seed is not None else generator.seed()
         )
-        return Motion(displacements.astype(np.float32), blink, fps)
+        features, energy = speech_features(wav, kind=self.motion_model.config.features)
+        windows = torch.from_numpy(
+            feature_windows(
+                features.numpy(), n_frames, fps, self.motion_model.config.context
+            )
+        ).to(self.device)
+        gate = 0.0 if is_silent(wav) else _speech_gate(energy.numpy(), n_frames, fps)
+        displacements = np.zeros((n_frames, 68, 2), np.float32)
+        pose = np.zeros((n_frames, 5), np.float32)
+        if isinstance(self.motion_model, DIRFA):
+            # 1. DIRFA: lips, jaw and brows, blinks and head pose, sampled together
+            speech, closure, pose = self._dirfa(windows, generator)
+            displacements[:, BROWS] = speech[:, BROWS]
+            pose = pose * options.head_motion
+            if (
+                options.blink_rate is not None
+            ):  # a rate asked for: retime learned blinks
+                _, closure = blink_motion(
+                    self.blink_model, n_frames, fps, options.blink_rate, generator
+                )
+        else:
+            # 1. A landmark regressor for lips and jaw; the blink generator for eyes and brows
+            shape = to_canonical(face.crop.landmarks) - mean_face()
+            identity = identity_input(
+                self.motion_model, torch.from_numpy(shape).to(self.device)[None]
+            )
+            speech, _ = self.motion_model(windows[None], identity)
+            speech = speech[0].cpu().numpy()
+            eyes, closure = blink_motion(
+                self.blink_model, n_frames, fps, options.blink_rate, generator
+            )
+            brows = np.isin(EYE_REGION, BROWS)
+            displacements[:, EYE_REGION[brows]] = eyes[:, brows]
+        # 2. Lips and jaw follow speech, scaled, and rest in silence
+        gate = np.broadcast_to(gate, (n_frames,))
+        displacements[:, SPEECH_POINTS] = (
+            speech[:, SPEECH_POINTS] * options.motion_scale * gate[:, None, None]
+        )
+        return Motion(displacements, closure.astype(np.float32), fps, pose)
+
+    def _dirfa(
+        self, windows: torch.Tensor, generator: torch.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """DIRFA's sampled animation -> (T, 68, 2) displacements, (T,) closure, (T, 5) pose."""
+        model = self.motion_model
+        k = model.config.n_coefficients
+        top_k = top_k_per_parameter(model.config, **DEFAULT_TOP_K)
+        animation = generate(model, windows, top_k, generator=generator).numpy()
+        basis = load_motion_basis()
+        coefficients = np.zeros((len(animation), len(basis)), np.float32)
+        coefficients[:, :k] = animation[:, :k]
+        closure = np.clip(animation[:, k], 0, 1)
+        return basis.decode(coefficients), closure, animation[:, k + 1 :]
 
     def render(self, face: PreparedFace, motion: Motion):
         """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated."""
@@ -176,6 +236,7 @@ class TwoStagePipeline:
         targets = close_eyelids(
             retarget(motion.displacements, face.crop.landmarks), motion.blink
         )
+        targets = apply_head_pose(targets, motion.pose, face.crop.size)
         renderer = WarpRenderer(face.crop)
         mask = paste_mask(
             np.concatenate([targets.reshape(-1, 2), face.crop.landmarks]),
@@ -196,14 +257,11 @@ class TwoStagePipeline:
         options = options or GenerateOptions()
         if overrides:
             options = dataclasses.replace(options, **overrides)
-        rng = np.random.default_rng(options.seed)
         wav = load_audio(audio, SAMPLE_RATE)
         # 2. Prepare face
         face = self.prepare_face(image, options.face, options.crop_size)
         # 3-4. Audio features and motion
-        motion = self.motion(
-            wav, face, options.fps, options.blink_rate, rng, options.motion_scale
-        )
+        motion = self.motion(wav, face, options)
         # 5-6. Render frames and paste them back into the photo
         render_frame = self.render(face, motion)
         h, w = face.photo.shape[:2]

@@ -32,6 +32,7 @@ from talkface.face.landmarks import MOUTH, inner_lip_opening
 from talkface.features.align import feature_windows
 from talkface.features.audio import speech_features
 from talkface.models import audio2landmark, sinha
+from talkface.models.audio2landmark import identity_input
 from talkface.motion.params import load_motion_basis
 from talkface.train.run import TrainRun
 
@@ -105,14 +106,6 @@ def build_model(preset: str) -> torch.nn.Module:
         torch.from_numpy(basis.scale[:k]),
     )
     return model
-
-
-def identity_input(model: torch.nn.Module, shapes: torch.Tensor) -> torch.Tensor | None:
-    """The AT-net is conditioned on the identity's landmark PCA (eq. 3); Sinha's network is
-    person-independent and takes none."""
-    if isinstance(model, audio2landmark.AudioToLandmark):
-        return model.project(shapes)
-    return None
 
 
 @dataclass
@@ -200,14 +193,15 @@ def synthetic_examples(
 
 
 def clip_windows(
-    example: ClipExample,
+    example,
     n_frames: int,
     config,
     warp: float = 1.0,
     noise_db: float | None = None,
     rng=None,
 ) -> torch.Tensor:
-    """(n_frames, context, D) speech windows of the kind and length the model `config` wants."""
+    """(n_frames, context, D) speech windows of the kind and length the model `config` wants,
+    from `example.wav` (16 kHz) at `example.fps`, optionally warped and with noise added."""
     wav = example.wav
     if noise_db is not None:
         power = np.mean(wav**2) * 10 ** (-noise_db / 10)

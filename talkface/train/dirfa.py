@@ -14,6 +14,7 @@ sampled autoregressively with the pipeline's top-k.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,15 @@ import torch.nn.functional as F
 
 from talkface.data.landmarks import load_split
 from talkface.face.landmarks import MOUTH, inner_lip_opening
-from talkface.features.align import feature_windows
-from talkface.features.audio import speech_features
-from talkface.models.dirfa import DIRFA, PRESETS, generate
+from talkface.models.dirfa import (
+    DEFAULT_TOP_K,
+    DIRFA,
+    PRESETS,
+    generate,
+    top_k_per_parameter,
+)
 from talkface.motion.params import clip_motion, load_motion_basis
-from talkface.train.atnet import spec_augment
+from talkface.train.atnet import clip_windows, spec_augment
 from talkface.train.run import TrainRun
 
 DIRFA_KEYS = ("landmarks", "fps", "wav", "words", "word_times", "ear", "pose")
@@ -39,6 +44,7 @@ class DIRFATrainConfig:
     cache: str = "cache/grid"
     out: str = "runs/dirfa"
     model: str = "dirfa-grid"  # preset in models.dirfa.PRESETS
+    bins: int = 0  # D, bins per parameter; 0 = the preset's (set it to ablate D)
     epochs: int = 30
     batch_size: int = 32
     sequence: int = 64  # frames per training sequence (random crop of each clip)
@@ -51,8 +57,6 @@ class DIRFATrainConfig:
     noise_prob: float = 0.3
     time_mask: int = 6
     coefficient_mask: int = 6
-    top_k_speech: int = 1  # top-k of the landmark coefficients in validation sampling
-    top_k_free: int = 8  # top-k of blink and head pose
     seed: int = 0
     max_clips: int = 0  # 0 = all
     val_speakers: tuple[str, ...] = ("s26", "s31")
@@ -99,27 +103,9 @@ def make_clips(clips: list[dict], n_coefficients: int) -> list[AnimationClip]:
     return out
 
 
-def windows_of(clip: AnimationClip, config, warp=1.0, noise_db=None, rng=None):
-    wav = clip.wav
-    if noise_db is not None:
-        power = np.mean(wav**2) * 10 ** (-noise_db / 10)
-        wav = wav + rng.normal(0, np.sqrt(power), len(wav)).astype(np.float32)
-    features, _ = speech_features(wav, warp, config.features)
-    return torch.from_numpy(
-        feature_windows(features.numpy(), len(clip.animation), clip.fps, config.context)
-    )
-
-
 def shifted(animation: torch.Tensor) -> torch.Tensor:
     """(B, T, P) -> the previous frame's animation at each frame (zeros before the first)."""
     return F.pad(animation, (0, 0, 1, 0))[:, :-1]
-
-
-def top_k_vector(model: DIRFA, speech: int, free: int) -> torch.Tensor:
-    """(P,) k per parameter: `speech` for the landmark coefficients, `free` for the rest."""
-    k = torch.full((model.config.n_params,), free)
-    k[: model.config.n_coefficients] = speech
-    return k
 
 
 def decode_landmarks(model: DIRFA, animation: np.ndarray) -> np.ndarray:
@@ -136,7 +122,7 @@ def evaluate(model: DIRFA, clips: list[AnimationClip], top_k: torch.Tensor) -> d
     model.eval()
     losses, errors, corrs = [], [], []
     for i, clip in enumerate(clips):
-        windows = windows_of(clip, model.config)
+        windows = clip_windows(clip, len(clip.animation), model.config)
         target = torch.from_numpy(clip.animation)[None]
         logits = model(windows[None], shifted(target))
         losses.append(
@@ -169,6 +155,8 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
 
     run = TrainRun(cfg, progress=progress)
     config = PRESETS[cfg.model]
+    if cfg.bins:
+        config = dataclasses.replace(config, bins=cfg.bins)
 
     # 1. Data: animation targets of every training clip; unseen speakers for validation
     raw = load_split(cfg.cache, "train", keys=DIRFA_KEYS)[: cfg.max_clips or None]
@@ -198,7 +186,7 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
     )
     run.resume(model, optimizer=optimizer)
     net = run.parallel(model)
-    top_k = top_k_vector(model, cfg.top_k_speech, cfg.top_k_free)
+    top_k = top_k_per_parameter(model.config, **DEFAULT_TOP_K)  # as the pipeline
 
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
@@ -221,7 +209,7 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
                 clip = train_set[i]
                 warp = rng.uniform(*cfg.warp_range) if rng.random() < 0.8 else 1.0
                 noise = rng.uniform(15, 40) if rng.random() < cfg.noise_prob else None
-                w = windows_of(clip, config, warp, noise, rng)
+                w = clip_windows(clip, len(clip.animation), config, warp, noise, rng)
                 s = rng.integers(0, len(clip.animation) - cfg.sequence + 1)
                 windows.append(w[s : s + cfg.sequence])
                 targets.append(torch.from_numpy(clip.animation[s : s + cfg.sequence]))

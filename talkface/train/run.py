@@ -242,14 +242,17 @@ def log_epoch(path: Path, row: dict, metrics: dict, echo: bool = True) -> None:
     row = dict(row)
     for name, values in metrics.items():
         row.update({f"{name}_{k}": v for k, v in values.items()})
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(
-            {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
-        )
+    row = {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+    rows = []
+    if path.exists():
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    columns = list(dict.fromkeys([*(rows[0] if rows else {}), *row]))
+    # rewrite the whole (small) log, so a column added on --resume lines up with its header
+    with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows([*rows, row])
     if echo:
         print(
             " ".join(
