@@ -20,7 +20,15 @@ args = parser.parse_args()
 state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
 keep = {
     k: state[k]
-    for k in ("version", "architecture", "config", "model", "epoch", "metrics", "train_config")
+    for k in (
+        "version",
+        "architecture",
+        "config",
+        "model",
+        "epoch",
+        "metrics",
+        "train_config",
+    )
     if k in state
 }
 # float16 halves the file; the pipeline computes in float32 (max error ~1e-3 relative)

@@ -1,0 +1,84 @@
+"""Compare the shipped motion models on the GRID protocol and write the table into
+docs/results.md (between the motion markers).
+
+    python scripts/compare_motion.py ../shared/data/grid --sets s31 s26 s1-test --limit 20 --jobs 2
+
+Every model animates the first frame of each clip with the clip's audio (seed 0, warp
+renderer); the rendered video is measured against the real one with the evaluation suite
+(dlib landmarks on both). The static photo is the baseline of the same run.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+from talkface.eval.protocol import GRID_SETS, run_protocol
+from talkface.io.files import atomic_output
+
+MODELS = {"atvgnet": "atnet-grid", "sinha": "sinha-grid", "dirfa": "dirfa-grid"}
+BEGIN, END = "<!-- motion:begin -->", "<!-- motion:end -->"
+
+
+def row(name: str, summary: dict, static: dict) -> str:
+    m, b = summary["mean"], summary["blinks"]
+    ratio = m["lmd_mouth"] / static["mean"]["lmd_mouth"]
+    cells = [
+        name,
+        f"{m['lmd_mouth']:.3f}",
+        f"{ratio:.3f}",
+        f"{m['opening_corr']:.3f}",
+        f"{m.get('sync_confidence', float('nan')):.2f}",
+        f"{m.get('sync_offset', float('nan')):+.1f}",
+        f"{m['identity']:.3f}",
+        f"{b['rate']:.2f} / {b['median_duration']:.2f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def table(results: dict, sets: list[str]) -> str:
+    lines = []
+    for name in sets:
+        first = next(iter(results.values()))["sets"][name]
+        static, real_blinks = first["static"], first["talkface"]["blinks_reference"]
+        clips = first["talkface"].get("clips", "")
+        lines += [
+            f"**{name}** {clips}",
+            "",
+            "| system | LMD mouth | vs static | opening corr | sync conf | sync offset "
+            "| identity | blinks/s / median s |",
+            "|---|---|---|---|---|---|---|---|",
+            row("static photo", static, static),
+            *(row(f"`--motion {m}`", r["sets"][name]["talkface"], static) for m, r in results.items()),
+            f"| real video | 0 | 0 | 1 | - | - | - | {real_blinks['rate']:.2f} / "
+            f"{real_blinks['median_duration']:.2f} |",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("grid", help="../shared/data/grid")
+parser.add_argument("--sets", nargs="+", default=["s31", "s26"], choices=list(GRID_SETS))
+parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+parser.add_argument("--limit", type=int, default=None, help="clips per set")
+parser.add_argument("--jobs", type=int, default=2)
+parser.add_argument("-o", "--output", default="docs/eval/motion_comparison.json")
+parser.add_argument("--results", default="docs/results.md")
+args = parser.parse_args()
+
+results = {}
+for motion in args.models:
+    results[motion] = run_protocol(
+        args.grid, MODELS[motion], tuple(args.sets), args.limit, jobs=args.jobs
+    )
+with atomic_output(args.output) as tmp:
+    Path(tmp).write_text(json.dumps(results, indent=1))
+text = Path(args.results).read_text()
+start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+command = "python scripts/compare_motion.py ../shared/data/grid --sets " + " ".join(
+    args.sets
+) + (f" --limit {args.limit}" if args.limit else "")
+new = f"\n\n`{command}`\n\n{table(results, args.sets)}\n"
+with atomic_output(args.results) as tmp:
+    Path(tmp).write_text(text[:start] + new + text[end:])
+print(table(results, args.sets))
