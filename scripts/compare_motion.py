@@ -1,9 +1,10 @@
 """Compare the shipped motion models on the GRID protocol and write the table into
 docs/results.md (between the motion markers).
 
-    python scripts/compare_motion.py ../shared/data/grid --sets s31 s26 s1-test --limit 20 --jobs 2
+    python scripts/compare_motion.py ../shared/data/grid --sets s31-val s26-val s1-test --limit 20 --jobs 2
 
-Every model animates the first frame of each clip with the clip's audio (seed 0, warp
+Results already in the -o file for models not listed in --models are kept, so models can be
+measured one at a time. Every model animates the first frame of each clip with the clip's audio (seed 0, warp
 renderer); the rendered video is measured against the real one with the evaluation suite
 (dlib landmarks on both). The static photo is the baseline of the same run.
 """
@@ -40,15 +41,17 @@ def table(results: dict, sets: list[str]) -> str:
     for name in sets:
         first = next(iter(results.values()))["sets"][name]
         static, real_blinks = first["static"], first["talkface"]["blinks_reference"]
-        clips = first["talkface"].get("clips", "")
         lines += [
-            f"**{name}** {clips}",
+            f"**{name}** ({len(first['talkface']['clips'])} clips)",
             "",
             "| system | LMD mouth | vs static | opening corr | sync conf | sync offset "
             "| identity | blinks/s / median s |",
             "|---|---|---|---|---|---|---|---|",
             row("static photo", static, static),
-            *(row(f"`--motion {m}`", r["sets"][name]["talkface"], static) for m, r in results.items()),
+            *(
+                row(f"`--motion {m}`", r["sets"][name]["talkface"], static)
+                for m, r in results.items()
+            ),
             f"| real video | 0 | 0 | 1 | - | - | - | {real_blinks['rate']:.2f} / "
             f"{real_blinks['median_duration']:.2f} |",
             "",
@@ -58,26 +61,39 @@ def table(results: dict, sets: list[str]) -> str:
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("grid", help="../shared/data/grid")
-parser.add_argument("--sets", nargs="+", default=["s31", "s26"], choices=list(GRID_SETS))
-parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+parser.add_argument(
+    "--sets", nargs="+", default=["s31-val", "s26-val"], choices=list(GRID_SETS)
+)
+parser.add_argument(
+    "--models",
+    nargs="*",
+    default=list(MODELS),
+    choices=list(MODELS),
+    help="models to measure now (none: only rewrite the table from -o)",
+)
 parser.add_argument("--limit", type=int, default=None, help="clips per set")
 parser.add_argument("--jobs", type=int, default=2)
 parser.add_argument("-o", "--output", default="docs/eval/motion_comparison.json")
 parser.add_argument("--results", default="docs/results.md")
 args = parser.parse_args()
 
-results = {}
+# models measured before (same -o file) stay in the table; --models are (re)measured now
+output = Path(args.output)
+results = json.loads(output.read_text()) if output.exists() else {}
 for motion in args.models:
     results[motion] = run_protocol(
         args.grid, MODELS[motion], tuple(args.sets), args.limit, jobs=args.jobs
     )
-with atomic_output(args.output) as tmp:
+results = {m: results[m] for m in MODELS if m in results}
+with atomic_output(output) as tmp:
     Path(tmp).write_text(json.dumps(results, indent=1))
 text = Path(args.results).read_text()
 start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-command = "python scripts/compare_motion.py ../shared/data/grid --sets " + " ".join(
-    args.sets
-) + (f" --limit {args.limit}" if args.limit else "")
+command = (
+    "python scripts/compare_motion.py ../shared/data/grid --sets "
+    + " ".join(args.sets)
+    + (f" --limit {args.limit}" if args.limit else "")
+)
 new = f"\n\n`{command}`\n\n{table(results, args.sets)}\n"
 with atomic_output(args.results) as tmp:
     Path(tmp).write_text(text[:start] + new + text[end:])

@@ -29,7 +29,7 @@ MODELS: dict[str, ModelSpec] = {
     "dirfa-grid": ModelSpec(
         name="dirfa-grid",
         weights="dirfa_grid.pt",
-        sha256="46a0f3c7794a5db16a1e9c58204ff284f346e738545c041a3b6be1bae61fad90",
+        sha256="b35c3d9ead22d2eeb367c31c807ae600c102fce71d81bf4f3324e5203dc823b6",
         description="DIRFA transformer (lips, brows, blinks, head pose; sampled per seed) on GRID s1; warp renderer",
     ),
 }
