@@ -50,9 +50,7 @@ class DIRFATrainConfig:
     sequence: int = 64  # frames per training sequence (random crop of each clip)
     lr: float = 3e-4
     weight_decay: float = 0.01
-    previous_noise: float = (
-        0.05  # std of noise on the teacher-forced history ([-1, 1] units)
-    )
+    previous_noise: float = 0.3  # noise on the teacher-forced history ([-1, 1] units)
     warp_range: tuple[float, float] = (0.8, 1.3)  # vocal-tract-length perturbation
     noise_prob: float = 0.3
     time_mask: int = 6
