@@ -32,13 +32,19 @@ def spontaneous_motion(
     noise = torch.randn(1, n_frames, model.config.noise_dim, generator=generator)
     with torch.no_grad():
         eyes = model(noise)[0][0].numpy()
-    face = np.broadcast_to(mean_face(), (n_frames, 68, 2)).copy()
-    face[:, EYE_REGION] += eyes
-    closure = eyelid_closure(eye_aspect_ratio(face))
+    closure = eyelid_closure(eye_region_ear(eyes))
     # the generator also learned dlib's frame-to-frame jitter: keep the brows' slow motion only
     brows = np.isin(EYE_REGION, BROWS)
     eyes[:, brows] = gaussian_filter1d(eyes[:, brows], BROW_SMOOTHING, axis=0)
     return eyes, closure, detect_blinks(closure_to_ear(closure))
+
+
+def eye_region_ear(eyes: np.ndarray) -> np.ndarray:
+    """(..., T) eye aspect ratio of the mean face moved by (..., T, 22, 2) eye-region
+    displacements."""
+    face = np.broadcast_to(mean_face(), (*eyes.shape[:-2], 68, 2)).copy()
+    face[..., EYE_REGION, :] += eyes
+    return eye_aspect_ratio(face)
 
 
 @functools.cache

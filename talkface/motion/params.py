@@ -24,9 +24,8 @@ from scipy.ndimage import gaussian_filter1d
 from talkface.face.align import mean_face, similarity_transform
 from talkface.face.landmarks import JAW, STABLE
 
-POSE_COLUMNS = ("yaw", "pitch", "roll", "tx", "ty")  # degrees x3, canonical units x2
 POSE_SMOOTHING = (
-    3.0  # frames (Gaussian sigma) of temporal smoothing of measured head pose
+    3.0  # frames (Gaussian sigma): temporal smoothing of measured head pose
 )
 BASIS_VARIANCE = 0.99  # share of the displacement variance the shipped basis keeps
 # eye aspect ratio of shut lids relative to open ones: dlib's lid points never quite meet
@@ -51,8 +50,10 @@ class MotionBasis:
         return ((flat @ self.components.T) / self.scale).astype(np.float32)
 
     def decode(self, coefficients: np.ndarray) -> np.ndarray:
-        """(..., K) whitened coefficients -> (..., N_points, 2) float32 displacements."""
-        flat = (coefficients * self.scale) @ self.components + self.mean
+        """(..., k) whitened coefficients of the first k <= K components -> (..., N_points, 2)
+        float32 displacements (the other components at zero)."""
+        k = coefficients.shape[-1]
+        flat = (coefficients * self.scale[:k]) @ self.components[:k] + self.mean
         return flat.reshape(*flat.shape[:-1], -1, 2).astype(np.float32)
 
 
@@ -89,10 +90,10 @@ def save_motion_basis(basis: MotionBasis, path) -> None:
 # -- eyelids -----------------------------------------------------------------------------------
 
 
-def eyelid_closure(ear: np.ndarray, open_ear: float | None = None) -> np.ndarray:
-    """(T,) closure in [0, 1] from an eye-aspect-ratio trace: 0 at `open_ear` (default: the
-    trace's typical, median, opening), 1 when the ratio falls to SHUT_EAR_RATIO of it."""
-    open_ear = np.median(ear) if open_ear is None else open_ear
+def eyelid_closure(ear: np.ndarray) -> np.ndarray:
+    """(T,) closure in [0, 1] from an eye-aspect-ratio trace: 0 at the trace's typical
+    (median) opening, 1 when the ratio falls to SHUT_EAR_RATIO of it."""
+    open_ear = np.median(ear)
     closure = (open_ear - ear) / (open_ear * (1 - SHUT_EAR_RATIO))
     return np.clip(closure, 0, 1).astype(np.float32)
 
@@ -122,14 +123,8 @@ def head_pose(landmarks: np.ndarray, pnp_pose: np.ndarray) -> np.ndarray:
         centres.append(frame[STABLE].mean(0))
     centres = np.asarray(centres) / np.median(units)
     pose = np.column_stack(
-        [
-            pnp_pose[:, 0],
-            pnp_pose[:, 1],
-            np.asarray(rolls),
-            centres[:, 0],
-            centres[:, 1],
-        ]
-    )
+        [pnp_pose[:, :2], np.asarray(rolls), centres]
+    )  # yaw, pitch, roll (degrees), tx, ty (canonical units)
     # heads turn slowly; frame-to-frame changes are mostly landmark noise (yaw from the
     # generic-head fit jitters by ~4 degrees per frame on GRID)
     pose = gaussian_filter1d(pose, POSE_SMOOTHING, axis=0, mode="nearest")
@@ -140,32 +135,19 @@ def head_pose(landmarks: np.ndarray, pnp_pose: np.ndarray) -> np.ndarray:
 # enough to turn small yaw and pitch into 2-D landmark motion (parallax) without a 3-D model.
 _JAW = [-0.45, -0.42, -0.37, -0.3, -0.22, -0.14, -0.07, -0.02, 0.0]
 _BROW = [-0.12, -0.05, 0.0, 0.03, 0.04]
+# fmt: off
 DEPTH = np.array(
-    _JAW
-    + _JAW[-2::-1]  # 0-16 jaw
-    + _BROW
-    + _BROW[::-1]  # 17-26 brows
+    _JAW + _JAW[-2::-1]  # 0-16 jaw
+    + _BROW + _BROW[::-1]  # 17-26 brows
     + [0.02, 0.08, 0.14, 0.2]  # 27-30 nose bridge to tip
     + [0.07, 0.1, 0.12, 0.1, 0.07]  # 31-35 nostrils
     + [-0.1, -0.04, -0.03, -0.03, -0.03, -0.04]  # 36-41 eye: outer corner first
     + [-0.03, -0.03, -0.04, -0.1, -0.04, -0.03]  # 42-47 eye: inner corner first
-    + [
-        -0.02,
-        0.05,
-        0.08,
-        0.09,
-        0.08,
-        0.05,
-        -0.02,
-        0.05,
-        0.08,
-        0.09,
-        0.08,
-        0.05,
-    ]  # 48-59
+    + [-0.02, 0.05, 0.08, 0.09, 0.08, 0.05, -0.02, 0.05, 0.08, 0.09, 0.08, 0.05]  # 48-59
     + [0.0, 0.06, 0.06, 0.06, 0.0, 0.06, 0.06, 0.06],  # 60-67 inner lips
     np.float32,
 )
+# fmt: on
 
 
 def apply_head_pose(landmarks: np.ndarray, pose: np.ndarray, unit: float) -> np.ndarray:
@@ -175,18 +157,14 @@ def apply_head_pose(landmarks: np.ndarray, pose: np.ndarray, unit: float) -> np.
     of a rigid head turning by a few degrees), tx and ty translate. `unit` is the pixels per
     canonical unit (the crop size for an aligned crop), the unit head_pose() measures in.
     """
-    face_width = unit * np.ptp(mean_face()[JAW, 0])
-    out = np.empty_like(landmarks)
-    for t, (points, (yaw, pitch, roll, tx, ty)) in enumerate(zip(landmarks, pose)):
-        centre = points[27:31].mean(0)
-        a = np.radians(roll)
-        rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-        moved = (points - centre) @ rotation.T + centre
-        depth = DEPTH * face_width
-        moved[:, 0] += depth * np.sin(np.radians(yaw)) + tx * unit
-        moved[:, 1] += -depth * np.sin(np.radians(pitch)) + ty * unit
-        out[t] = moved
-    return out.astype(np.float32)
+    depth = DEPTH * unit * np.ptp(mean_face()[JAW, 0])  # (68,) pixels
+    yaw, pitch, roll = np.radians(pose[:, :3]).T
+    cos, sin = np.cos(roll)[:, None], np.sin(roll)[:, None]
+    centre = landmarks[:, 27:31].mean(1, keepdims=True)
+    x, y = (landmarks - centre).transpose(2, 0, 1)
+    moved_x = cos * x - sin * y + np.sin(yaw)[:, None] * depth + pose[:, 3:4] * unit
+    moved_y = sin * x + cos * y - np.sin(pitch)[:, None] * depth + pose[:, 4:5] * unit
+    return (np.stack([moved_x, moved_y], -1) + centre).astype(np.float32)
 
 
 def clip_motion(clip: dict, basis: MotionBasis | None = None) -> dict:

@@ -225,11 +225,12 @@ class TwoStagePipeline:
         k = model.config.n_coefficients
         top_k = top_k_per_parameter(model.config, **DEFAULT_TOP_K)
         animation = generate(model, windows, top_k, generator=generator).numpy()
-        basis = load_motion_basis()
-        coefficients = np.zeros((len(animation), len(basis)), np.float32)
-        coefficients[:, :k] = animation[:, :k]
         closure = np.clip(animation[:, k], 0, 1)
-        return basis.decode(coefficients), closure, animation[:, k + 1 :]
+        return (
+            load_motion_basis().decode(animation[:, :k]),
+            closure,
+            animation[:, k + 1 :],
+        )
 
     def render(self, face: PreparedFace, motion: Motion):
         """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated."""

@@ -250,13 +250,22 @@ def landmark_losses(
     return lmark, temp
 
 
+def mouth_agreement(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """(mean mouth-point distance, inner-lip opening correlation) of (T, 68, 2) predicted and
+    real canonical displacements of one clip (correlation 0 when the lips do not move)."""
+    error = np.linalg.norm(pred[:, MOUTH] - true[:, MOUTH], axis=-1).mean()
+    p, t = inner_lip_opening(pred), inner_lip_opening(true)
+    corr = np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0
+    return float(error), float(corr)
+
+
 @torch.no_grad()
 def evaluate(
     model: torch.nn.Module, examples: list[ClipExample], mouth_weight: float
 ) -> dict:
     """Loss, mouth-landmark error and inner-lip opening correlation over whole clips."""
     model.eval()
-    losses, errors, pred_open, true_open = [], [], [], []
+    losses, agreement = [], []
     for ex in examples:
         n = len(ex.displacements)
         windows = clip_windows(ex, n, model.config)[None]
@@ -265,21 +274,11 @@ def evaluate(
         target = torch.from_numpy(ex.displacements)[None]
         lmark, _ = landmark_losses(pred, target, mouth_weight)
         losses.append(lmark.item())
-        recon = pred[0].numpy()
-        errors.append(
-            np.linalg.norm(recon[:, MOUTH] - ex.displacements[:, MOUTH], axis=-1).mean()
-        )
-        pred_open.append(inner_lip_opening(recon))
-        true_open.append(inner_lip_opening(ex.displacements))
-    corr = np.mean(
-        [
-            np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0
-            for p, t in zip(pred_open, true_open)
-        ]
-    )
+        agreement.append(mouth_agreement(pred[0].numpy(), ex.displacements))
+    error, corr = np.mean(agreement, axis=0)
     return {
         "loss": float(np.mean(losses)),
-        "mouth_error": float(np.mean(errors)),
+        "mouth_error": float(error),
         "opening_corr": float(corr),
     }
 

@@ -21,9 +21,8 @@ import torch
 
 from talkface.data.landmarks import clip_displacements, load_split
 from talkface.eval.blinks import blink_stats
-from talkface.face.align import mean_face
-from talkface.face.landmarks import eye_aspect_ratio
 from talkface.models.sinha import BLINK_PRESETS, EYE_REGION, BlinkGenerator
+from talkface.motion.blinks import eye_region_ear
 from talkface.motion.params import fit_motion_basis
 from talkface.train.run import TrainRun
 
@@ -102,13 +101,6 @@ def minmax_penalty(
     return (torch.relu(pred - high) ** 2 + torch.relu(low - pred) ** 2).mean()
 
 
-def generated_ear(displacements: np.ndarray) -> np.ndarray:
-    """(N, T) eye aspect ratio of the mean face moved by (N, T, 22, 2) eye-region displacements."""
-    faces = np.broadcast_to(mean_face(), (*displacements.shape[:2], 68, 2)).copy()
-    faces[:, :, EYE_REGION] += displacements
-    return np.stack([eye_aspect_ratio(f) for f in faces])
-
-
 @torch.no_grad()
 def sample(
     model: BlinkGenerator, n: int, length: int, generator: torch.Generator | None = None
@@ -121,7 +113,7 @@ def sample(
 def validate(model: BlinkGenerator, n: int, length: int, fps: float, seed: int) -> dict:
     model.eval()
     fake = sample(model, n, length, torch.Generator().manual_seed(seed))
-    stats = blink_stats(list(generated_ear(fake)), fps)
+    stats = blink_stats(list(eye_region_ear(fake)), fps)
     model.train()
     return {"rate": stats["rate"], "median_duration": stats["median_duration"]}
 

@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 
 from talkface.data.landmarks import load_split
-from talkface.face.landmarks import MOUTH, inner_lip_opening
 from talkface.models.dirfa import (
     DEFAULT_TOP_K,
     DIRFA,
@@ -33,7 +32,7 @@ from talkface.models.dirfa import (
     top_k_per_parameter,
 )
 from talkface.motion.params import clip_motion, load_motion_basis
-from talkface.train.atnet import clip_windows, spec_augment
+from talkface.train.atnet import clip_windows, mouth_agreement, spec_augment
 from talkface.train.run import TrainRun
 
 DIRFA_KEYS = ("landmarks", "fps", "wav", "words", "word_times", "ear", "pose")
@@ -106,19 +105,10 @@ def shifted(animation: torch.Tensor) -> torch.Tensor:
     return F.pad(animation, (0, 0, 1, 0))[:, :-1]
 
 
-def decode_landmarks(model: DIRFA, animation: np.ndarray) -> np.ndarray:
-    """(T, P) animation -> (T, 68, 2) canonical displacements of its landmark coefficients."""
-    basis = load_motion_basis()
-    k = model.config.n_coefficients
-    padded = np.zeros((len(animation), len(basis)), np.float32)
-    padded[:, :k] = animation[:, :k]
-    return basis.decode(padded)
-
-
 @torch.no_grad()
 def evaluate(model: DIRFA, clips: list[AnimationClip], top_k: torch.Tensor) -> dict:
     model.eval()
-    losses, errors, corrs = [], [], []
+    losses, agreement = [], []
     for i, clip in enumerate(clips):
         windows = clip_windows(clip, len(clip.animation), model.config)
         target = torch.from_numpy(clip.animation)[None]
@@ -131,19 +121,15 @@ def evaluate(model: DIRFA, clips: list[AnimationClip], top_k: torch.Tensor) -> d
         sampled = generate(
             model, windows, top_k, generator=torch.Generator().manual_seed(i)
         )
-        pred = decode_landmarks(model, sampled.numpy())
-        errors.append(
-            np.linalg.norm(
-                pred[:, MOUTH] - clip.displacements[:, MOUTH], axis=-1
-            ).mean()
-        )
-        p, t = inner_lip_opening(pred), inner_lip_opening(clip.displacements)
-        corrs.append(np.corrcoef(p, t)[0, 1] if np.std(p) > 1e-9 else 0.0)
+        coefficients = sampled[:, : model.config.n_coefficients].numpy()
+        pred = load_motion_basis().decode(coefficients)
+        agreement.append(mouth_agreement(pred, clip.displacements))
     model.train()
+    error, corr = np.mean(agreement, axis=0)
     return {
         "loss": float(np.mean(losses)),
-        "mouth_error": float(np.mean(errors)),
-        "opening_corr": float(np.mean(corrs)),
+        "mouth_error": float(error),
+        "opening_corr": float(corr),
     }
 
 

@@ -214,9 +214,7 @@ class TrainRun:
     def _tensorboard(self, epoch: int, row: dict, metrics: dict) -> None:
         try:
             from torch.utils.tensorboard import SummaryWriter
-        except (
-            ImportError
-        ):  # the tensorboard package is optional; CSV and PNG always work
+        except ImportError:  # optional package: CSV and PNG always work
             return
         if self._writer is None:
             self._writer = SummaryWriter(str(self.out / "tensorboard"))
@@ -298,6 +296,5 @@ def plot_log(log: Path, png: Path) -> None:
 
 
 def _metric_name(key: str) -> str:
-    """'s31_mouth_error' -> 'mouth_error' (validation set names hold no underscore, except
-    's1-test' style names with a dash)."""
+    """'s31_mouth_error' -> 'mouth_error' (validation set names hold no underscore)."""
     return key.split("_", 1)[1] if "_" in key else key
