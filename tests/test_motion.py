@@ -37,7 +37,8 @@ def test_retarget_stretches_with_face_proportions():
 
 
 def _rendered_blink_stats(rate, seeds=3, seconds=120):
-    """Blink statistics the EAR detector finds on the learned blinks, as dlib sees eyelids."""
+    """Blink statistics the EAR detector finds on the learned blinks, as dlib sees eyelids:
+    with its frame-to-frame jitter (a flat trace has no peaks for the detector to end on)."""
     import torch
 
     from talkface.eval.blinks import blink_stats
@@ -51,7 +52,8 @@ def _rendered_blink_stats(rate, seeds=3, seconds=120):
         _, closure = blink_motion(
             model, 25 * seconds, 25, rate, torch.Generator().manual_seed(seed)
         )
-        traces.append(closure_to_ear(closure))
+        jitter = np.random.default_rng(seed).normal(0, 0.003, len(closure))
+        traces.append(closure_to_ear(closure) + jitter)
     return blink_stats(traces, 25)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from talkface.face.landmarks import BROWS, inner_lip_opening
-from talkface.pipelines.two_stage import GenerateOptions
+from talkface.pipelines.two_stage import SPEECH_POINTS, GenerateOptions
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,10 @@ def test_dirfa_seeds_differ_in_head_brows_and_blinks(setup):
     assert np.abs(brows[0] - brows[1]).mean() > 1e-4
     assert not np.array_equal(runs[0].blink, runs[1].blink)
     assert max((m.blink > 0.5).sum() for m in runs) > 0  # DIRFA blinks on its own
+    lips = np.stack([m.displacements[:, SPEECH_POINTS] for m in runs])
+    np.testing.assert_array_equal(lips[0], lips[1])  # same lip sync for every seed
+    np.testing.assert_array_equal(lips[0], lips[2])
+    assert np.abs(lips[0]).max() > 0.01  # and the lips move
 
 
 def test_head_motion_scales_the_pose(setup):
