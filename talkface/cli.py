@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 
 from talkface.errors import TalkfaceError
-from talkface.registry import MOTION_MODELS
+from talkface.registry import MOTION_MODELS, RENDERERS
 
 
 def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
@@ -50,6 +50,7 @@ TRAIN_RECIPES = {
     "blinks": "Sinha et al. blink generator: noise -> eye and brow motion (MMD)",
     "dirfa": "DIRFA: speech -> discretised landmark, blink and head animation (transformer)",
     "syncnet": "sync expert: lower-face video <-> audio embeddings",
+    "texture": "Sinha et al. texture generator: landmarks -> frames (attention + colour, LSGAN)",
 }
 
 
@@ -95,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(MOTION_MODELS),
         default=None,
         help="speech -> motion system by paper (default: the best measured)",
+    )
+    gen.add_argument(
+        "--renderer",
+        default="warp",
+        help="landmarks -> frames: warp (default), "
+        + "".join(f"{name}, " for name in sorted(RENDERERS))
+        + "or a texture generator checkpoint path",
     )
     gen.add_argument("--fps", type=float, default=25.0, help="frame rate (default 25)")
     gen.add_argument(
@@ -298,6 +306,7 @@ def _generate(args) -> None:
         args.image or sample_image,
         args.audio or sample_audio,
         model=MOTION_MODELS[args.motion] if args.motion else args.model,
+        renderer=args.renderer,
         **options,
     )
     video.save(args.output, progress=not args.quiet)

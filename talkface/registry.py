@@ -47,6 +47,8 @@ COMPONENTS: dict[str, ModelSpec] = {
     ),
 }
 BLINK_MODEL = "blink-grid"
+# `--renderer` choices besides "warp" (no network): the paper's name -> shipped texture generator
+RENDERERS: dict[str, str] = {}
 
 # models that measure rather than generate: weights ship the same way, but never animate a face
 EVALUATORS: dict[str, ModelSpec] = {

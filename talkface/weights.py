@@ -62,6 +62,11 @@ def architectures() -> dict:
         ),
         "LandmarkNet": (sinha.LandmarkNet, sinha.LandmarkNetConfig),
         "BlinkGenerator": (sinha.BlinkGenerator, sinha.BlinkGeneratorConfig),
+        "TextureGenerator": (sinha.TextureGenerator, sinha.TextureGeneratorConfig),
+        "PatchDiscriminator": (
+            sinha.PatchDiscriminator,
+            sinha.PatchDiscriminatorConfig,
+        ),
         "DIRFA": (dirfa.DIRFA, dirfa.DIRFAConfig),
         "SyncNet": (syncnet.SyncNet, syncnet.SyncNetConfig),
     }

@@ -1,5 +1,5 @@
-"""Every motion model at its tiny preset: shapes, no NaN, gradients everywhere, determinism,
-save/load equality and a short overfit; then each paper's specifics."""
+"""Every model at its tiny preset: shapes, no NaN, gradients everywhere, determinism, save/load
+equality and a short overfit; then each paper's specifics."""
 
 import numpy as np
 import pytest
@@ -23,6 +23,19 @@ def _blink_inputs(c, batch, frames, g):
     return (torch.randn(batch, frames, c.noise_dim, generator=g),)
 
 
+def _texture_inputs(c, batch, frames, g):
+    shape = (batch, 1, c.size, c.size)
+    return (
+        torch.rand(batch, 3, c.size, c.size, generator=g) * 2 - 1,
+        (torch.rand(shape, generator=g) > 0.9).float(),
+        (torch.rand(shape, generator=g) > 0.9).float(),
+    )
+
+
+def _patch_inputs(c, batch, frames, g):
+    return (torch.rand(batch, 3, 32, 32, generator=g) * 2 - 1,)
+
+
 def _dirfa_inputs(c, batch, frames, g):
     return (
         torch.randn(batch, frames, c.context, c.n_mels, generator=g),
@@ -30,43 +43,62 @@ def _dirfa_inputs(c, batch, frames, g):
     )
 
 
-# name -> (model class, tiny config, inputs(config, batch, frames, generator), output shape)
+# name -> (model class, tiny config, inputs(config, batch, frames, generator),
+#          output shape(config, batch, frames), overfit target scale)
 MODELS = {
     "atnet": (
         audio2landmark.AudioToLandmark,
         audio2landmark.PRESETS["tiny"],
         _atnet_inputs,
-        lambda c: (68, 2),
+        lambda c, b, t: (b, t, 68, 2),
+        3.0,
     ),
     "sinha": (
         sinha.LandmarkNet,
         sinha.PRESETS["sinha-tiny"],
         _landmark_net_inputs,
-        lambda c: (68, 2),
+        lambda c, b, t: (b, t, 68, 2),
+        3.0,
     ),
     "blinks": (
         sinha.BlinkGenerator,
         sinha.BLINK_PRESETS["blink-tiny"],
         _blink_inputs,
-        lambda c: (22, 2),
+        lambda c, b, t: (b, t, 22, 2),
+        3.0,
+    ),
+    "texture": (
+        sinha.TextureGenerator,
+        sinha.TEXTURE_PRESETS["texture-tiny"],
+        _texture_inputs,
+        lambda c, b, t: (b, 3, c.size, c.size),
+        1.0,  # frames live in [-1, 1]
+    ),
+    "patch": (
+        sinha.PatchDiscriminator,
+        sinha.PATCH_PRESETS["patch-tiny"],
+        _patch_inputs,
+        lambda c, b, t: (b, 1, 6, 6),
+        3.0,
     ),
     "dirfa": (
         dirfa.DIRFA,
         dirfa.PRESETS["dirfa-tiny"],
         _dirfa_inputs,
-        lambda c: (c.n_params, c.bins),
+        lambda c, b, t: (b, t, c.n_params, c.bins),
+        3.0,
     ),
 }
 
 
 def _build(name, seed=0):
     torch.manual_seed(seed)
-    cls, config, _, _ = MODELS[name]
+    cls, config = MODELS[name][:2]
     return cls(config)
 
 
 def _inputs(name, batch=2, frames=6, seed=0):
-    _, config, make, _ = MODELS[name]
+    _, config, make = MODELS[name][:3]
     return make(config, batch, frames, torch.Generator().manual_seed(seed))
 
 
@@ -79,7 +111,7 @@ def _output(model, inputs):
 def test_forward_shape_no_nan(name):
     model = _build(name)
     out = _output(model, _inputs(name))
-    assert out.shape == (2, 6, *MODELS[name][3](model.config))
+    assert out.shape == MODELS[name][3](model.config, 2, 6)
     assert torch.isfinite(out).all()
 
 
@@ -112,7 +144,7 @@ def test_overfits_a_small_batch(name):
     x = _inputs(name, batch=4, frames=8, seed=1)
     # a target the architecture can express: another random instance's output, scaled up
     with torch.no_grad():
-        target = 3 * _output(_build(name, seed=7).eval(), x)
+        target = MODELS[name][4] * _output(_build(name, seed=7).eval(), x)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(150):

@@ -50,3 +50,103 @@ def test_opening_the_jaw_moves_the_chin_and_paints_a_dark_mouth(crop):
     chin = crop.landmarks[8].astype(int)
     below = (slice(chin[1], chin[1] + int(drop)), slice(chin[0] - 5, chin[0] + 5))
     assert np.abs(frame[below].astype(int) - crop.image[below]).mean() > 10
+
+
+# -- neural renderer (Sinha et al. texture generator) -------------------------------------------
+
+
+def _texture_model(base="warp", seed=0):
+    import dataclasses
+
+    import torch
+
+    from talkface.models.sinha import TEXTURE_PRESETS, TextureGenerator
+
+    torch.manual_seed(seed)
+    config = dataclasses.replace(TEXTURE_PRESETS["texture-tiny"], base=base)
+    return TextureGenerator(config).eval()
+
+
+def test_generator_composites_attention_and_colour_onto_the_base():
+    """Eq. 6: I = (1 - att) C + att I_base, exactly."""
+    import torch
+
+    model = _texture_model()
+    s = model.config.size
+    base = torch.rand(2, 3, s, s) * 2 - 1
+    marks = (torch.rand(2, 1, s, s) > 0.9).float()
+    frame, attention, colour = model(base, marks, marks.flip(-1))
+    torch.testing.assert_close(frame, (1 - attention) * colour + attention * base)
+    assert (
+        attention.shape == (2, 1, s, s) and 0 <= attention.min() <= attention.max() <= 1
+    )
+
+
+@pytest.mark.parametrize("base", ["warp", "identity"])
+def test_neural_renderer_at_the_photo_crop_size(crop, base):
+    """The network runs at its own size; where attention is 1 the crop keeps its resolution."""
+    import torch
+
+    from talkface.render.neural import NeuralRenderer
+
+    model = _texture_model(base)
+    with (
+        torch.no_grad()
+    ):  # attention 1 everywhere: the base image must come back untouched
+        model.attention.weight.zero_()
+        model.attention.bias.fill_(50.0)
+    renderer = NeuralRenderer(crop, model)
+    opened = crop.landmarks.copy()
+    opened[[56, 57, 58, 65, 66, 67], 1] += 8
+    out = renderer.render(opened)
+    assert out.image.shape == crop.image.shape and out.attention.shape == (256, 256)
+    expected = renderer.warp(opened) if base == "warp" else crop.image
+    np.testing.assert_array_equal(out.image, expected)
+
+
+def test_mirror_augmentation_keeps_image_and_landmarks_consistent():
+    from talkface.face.align import mean_face
+    from talkface.features.visual import landmark_images
+    from talkface.train.texture import Augment, TextureTrainConfig
+
+    cfg = TextureTrainConfig(flip_prob=1.0, gain_range=(1, 1), gamma_range=(1, 1))
+    aug = Augment(cfg, np.random.default_rng(0))
+    face = mean_face() * 64 + [10, 0]  # off-centre: the mirror moves it
+    face[48, 0] -= 3  # and asymmetric
+    drawn = landmark_images(face[None], 96)[0]
+    mirrored = landmark_images(aug.landmarks(face[None], 96), 96)[0]
+    flipped = aug.image(drawn[..., None].repeat(3, -1))[..., 0]
+    # anti-aliased lines are not drawn exactly mirror-symmetric; a pixel off would differ by 255
+    assert np.abs(flipped.astype(int) - mirrored).max() < 40
+
+
+def test_texture_losses_and_pixel_mask():
+    import torch
+
+    from talkface.face.align import mean_face
+    from talkface.train.texture import lsgan_loss, pixel_weights, texture_losses
+
+    weights = pixel_weights(64, mouth=4.0, eyes=2.0)
+    assert abs(weights.mean().item() - 1) < 1e-5
+    mouth = (mean_face()[48:68].mean(0) * 64).astype(int)
+    cheek = (mean_face()[2] * 64 + [6, 0]).astype(int)
+    assert weights[0, 0, mouth[1], mouth[0]] > 3 * weights[0, 0, cheek[1], cheek[0]]
+
+    frames = torch.zeros(2, 2, 3, 64, 64)
+    att = torch.ones(2, 2, 1, 64, 64)
+    colour = torch.zeros(2, 2, 3, 64, 64)
+    real = frames.clone()
+    zero = texture_losses(frames, att, colour, real, weights)
+    assert all(v.item() == 0 for v in zero.values())
+    real[:, :, :, mouth[1], mouth[0]] = 1.0  # an error in the mouth costs more ...
+    at_mouth = texture_losses(frames, att, colour, real, weights)["pixel"]
+    real = frames.clone()
+    real[:, :, :, cheek[1], cheek[0]] = 1.0  # ... than the same error on the cheek
+    assert at_mouth > 3 * texture_losses(frames, att, colour, real, weights)["pixel"]
+    att[:, 1] = (
+        0.5  # attention that drops and flickers is penalised by both regularisers
+    )
+    terms = texture_losses(frames, att, colour, frames, weights)
+    assert terms["attention"] > 0 and terms["temporal"] > 0
+    scores = torch.full((4, 1, 3, 3), 1.0)
+    assert lsgan_loss(scores, True) == 0 and lsgan_loss(scores, False) == 0.5

@@ -84,6 +84,19 @@ def _rows(path):
             "blinks",
             ["--model", "blink-tiny", "--steps-per-epoch", "3", "--val-sequences", "8"],
         ),
+        (
+            "texture",
+            [
+                "--model",
+                "texture-tiny",
+                "--discriminator",
+                "patch-tiny",
+                "--steps-per-epoch",
+                "2",
+                "--val-clips",
+                "1",
+            ],
+        ),  # fmt: skip
     ],
 )
 def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path):

@@ -28,15 +28,18 @@ def load_split(
     split: str,
     speakers: tuple[str, ...] | None = None,
     keys: tuple[str, ...] | None = None,
+    limit: int | None = None,
 ) -> list[dict]:
     """Preprocessed clips of one split (as listed in the cache manifest), each with its name.
 
-    `keys` limits which arrays are read (face crops are large). Clips with a frame where no face
-    was found are left out: they are unusable as training targets.
+    `keys` limits which arrays are read (face crops are large), `limit` how many clips. Clips
+    with a frame where no face was found are left out: they are unusable as training targets.
     """
     cache_dir = Path(cache_dir)
     clips = []
     for entry in read_manifest(cache_dir)["clips"]:
+        if limit is not None and len(clips) >= limit:
+            break
         if entry["split"] != split or (speakers and entry["speaker"] not in speakers):
             continue
         clip = load_clip(cache_dir / entry["file"], keys and (*keys, "face_found"))

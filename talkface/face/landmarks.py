@@ -21,6 +21,12 @@ INNER_LIPS = np.arange(60, 68)
 MOUTH = np.arange(48, 68)
 # Points that do not move when the mouth opens: used to align faces rigidly (as ATVGnet, 27-47)
 STABLE = np.arange(27, 48)
+# the point each point becomes in the mirror image (horizontal flip)
+MIRROR = np.array(
+    [*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, *range(35, 30, -1)]
+    + [45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40]
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65]
+)
 
 
 def detect_landmarks(image: np.ndarray, box: FaceBox) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Image features for models that look at faces: the sync expert's grey lower face."""
+"""Image features for models that look at faces: the sync expert's grey lower face, and
+landmark images for the landmark-conditioned renderers."""
 
 from __future__ import annotations
 
@@ -39,3 +40,32 @@ def standardise(windows: np.ndarray) -> np.ndarray:
     mean = windows.mean(axis=(1, 2, 3), keepdims=True)
     std = windows.std(axis=(1, 2, 3), keepdims=True)
     return (windows - mean) / (std + 1.0)
+
+
+# landmark image strokes: (first, last point, closed)
+FACE_STROKES = (
+    (0, 16, False),  # jaw
+    (17, 21, False),  # brows
+    (22, 26, False),
+    (27, 30, False),  # nose bridge
+    (31, 35, False),  # nostrils
+    (36, 41, True),  # eyes
+    (42, 47, True),
+    (48, 59, True),  # outer lips
+    (60, 67, True),  # inner lips
+)
+
+
+def landmark_images(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(T, size, size) uint8 drawings of (T, 68, 2) landmarks (pixels): the face's contours as
+    anti-aliased 1 px lines, 255 on 0, how ATVGnet and Sinha et al. feed landmarks to a CNN."""
+    import cv2
+
+    out = np.zeros((len(landmarks), size, size), np.uint8)
+    for image, points in zip(out, landmarks):
+        fixed = np.round(np.asarray(points) * 16).astype(np.int32)  # 4 fractional bits
+        for first, last, closed in FACE_STROKES:
+            cv2.polylines(
+                image, [fixed[first : last + 1]], closed, 255, 1, cv2.LINE_AA, shift=4
+            )
+    return out

@@ -9,6 +9,14 @@ displacements (99% variance) -> (68, 2) canonical displacements.
 
 BlinkGenerator: Gaussian noise (T, 10) -> GRU -> linear layer initialised with the PCA of the
 eye-region displacements (eyes and brows, 22 points) -> (T, 22, 2) displacements.
+
+TextureGenerator (sec. III-C, IV): the landmark images of the frame and of the identity, each
+through one landmark encoder; their feature difference, concatenated with the base image, into
+an encoder-decoder (GANimation's: strided convs, residual blocks, transposed convs, instance
+norm) with two heads, an attention map and a colour map: I_t = (1 - att_t) C_t + att_t I_base.
+The paper's base is the identity photo; `base="warp"` composites onto the warp renderer's frame
+instead, so that attention keeps the warp's identity and the network paints what a warp cannot
+(mouth interior, lids). PatchDiscriminator: PatchGAN with instance norm, for LSGAN.
 """
 
 from __future__ import annotations
@@ -133,3 +141,144 @@ class BlinkGenerator(nn.Module):
         hidden, state = self.rnn(noise, state)
         out = self.decoder(self.to_components(hidden))
         return out.unflatten(-1, (len(EYE_REGION), 2)), state
+
+
+@dataclass(frozen=True)
+class TextureGeneratorConfig:
+    size: int = 128  # square aligned crop (px)
+    channels: int = 16  # first encoder width, doubled by each downsampling
+    downsamplings: int = 2
+    residual_blocks: int = 4
+    landmark_features: int = 8  # landmark encoder output channels
+    base: str = "warp"  # what the maps composite onto: "identity" (the paper) or "warp"
+
+    def __post_init__(self):
+        if self.base not in ("identity", "warp"):
+            raise ValueError(f"base must be 'identity' or 'warp', got {self.base!r}")
+        if self.size % 2**self.downsamplings:
+            raise ValueError("size must be divisible by 2 ** downsamplings")
+
+
+@dataclass(frozen=True)
+class PatchDiscriminatorConfig:
+    channels: int = 32  # first layer width, doubled by each strided layer
+    strided_layers: int = 3  # 70x70 receptive field with 3 (pix2pix)
+
+
+TEXTURE_PRESETS = {
+    "texture-grid": TextureGeneratorConfig(),
+    "texture-paper": TextureGeneratorConfig(base="identity"),
+    "texture-tiny": TextureGeneratorConfig(
+        size=32, channels=4, residual_blocks=1, landmark_features=2
+    ),
+}
+PATCH_PRESETS = {
+    "patch-grid": PatchDiscriminatorConfig(),
+    "patch-tiny": PatchDiscriminatorConfig(channels=4, strided_layers=2),
+}
+
+
+def _conv_block(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    padding = kernel // 2 if stride == 1 else 1
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride, padding, bias=False),
+        nn.InstanceNorm2d(cout, affine=True),
+        nn.ReLU(inplace=True),
+    )
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv_block(channels, channels, 3),
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+            nn.InstanceNorm2d(channels, affine=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class TextureGenerator(nn.Module):
+    """Landmark images + base image -> frame, attention map and colour map (eq. 6)."""
+
+    def __init__(self, config: TextureGeneratorConfig):
+        super().__init__()
+        self.config = config
+        f, c = config.landmark_features, config.channels
+        self.landmark_encoder = nn.Sequential(
+            nn.Conv2d(1, f, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(f, f, 3, padding=1),
+            nn.LeakyReLU(0.2),
+        )
+        layers = [_conv_block(3 + f, c, 5)]
+        for _ in range(config.downsamplings):
+            layers.append(_conv_block(c, 2 * c, 4, stride=2))
+            c *= 2
+        layers += [_ResidualBlock(c) for _ in range(config.residual_blocks)]
+        for _ in range(config.downsamplings):
+            layers += [
+                nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),
+                nn.InstanceNorm2d(c // 2, affine=True),
+                nn.ReLU(inplace=True),
+            ]
+            c //= 2
+        self.trunk = nn.Sequential(*layers)
+        # 5x5 / 3x3 where GANimation has 7x7: the full-resolution layers dominate CPU time
+        self.colour = nn.Conv2d(c, 3, 3, padding=1)
+        self.attention = nn.Conv2d(c, 1, 3, padding=1)
+        # start near att = 1: the base image passes through until the colour map earns its place
+        nn.init.constant_(self.attention.bias, 2.0)
+
+    def forward(
+        self,
+        base: torch.Tensor,
+        landmarks: torch.Tensor,
+        identity_landmarks: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            base: (B, 3, S, S) image in [-1, 1]: the identity crop or its warp to the frame.
+            landmarks, identity_landmarks: (B, 1, S, S) landmark images in [0, 1] of the frame
+                to render and of the identity crop.
+        Returns:
+            frame (B, 3, S, S) in [-1, 1], attention (B, 1, S, S) in [0, 1] (1 = keep the
+            base), colour (B, 3, S, S) in [-1, 1].
+        """
+        motion = self.landmark_encoder(landmarks) - self.landmark_encoder(
+            identity_landmarks
+        )
+        hidden = self.trunk(torch.cat([base, motion], 1))
+        colour = torch.tanh(self.colour(hidden))
+        attention = torch.sigmoid(self.attention(hidden))
+        return (1 - attention) * colour + attention * base, attention, colour
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN (pix2pix) with instance norm instead of batch norm: (B, 3, S, S) image in
+    [-1, 1] -> (B, 1, h, w) realness scores of overlapping patches (LSGAN targets 1 / 0)."""
+
+    def __init__(self, config: PatchDiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        c = config.channels
+        layers = [nn.Conv2d(3, c, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+        for _ in range(config.strided_layers - 1):
+            layers += [
+                nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False),
+                nn.InstanceNorm2d(2 * c, affine=True),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
+            c *= 2
+        layers += [
+            nn.Conv2d(c, 2 * c, 4, 1, 1, bias=False),
+            nn.InstanceNorm2d(2 * c, affine=True),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(2 * c, 1, 4, 1, 1),
+        ]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.layers(image)

@@ -47,7 +47,7 @@ from talkface.models.dirfa import (
     generate,
     top_k_per_parameter,
 )
-from talkface.models.sinha import EYE_REGION, BlinkGenerator
+from talkface.models.sinha import EYE_REGION, BlinkGenerator, TextureGenerator
 from talkface.motion.blinks import blink_motion, close_eyelids
 from talkface.motion.params import apply_head_pose, load_motion_basis
 from talkface.motion.retarget import retarget
@@ -110,16 +110,23 @@ class PreparedFace:
 
 
 class TwoStagePipeline:
-    def __init__(self, motion_model: torch.nn.Module, blink_model: BlinkGenerator):
+    def __init__(
+        self,
+        motion_model: torch.nn.Module,
+        blink_model: BlinkGenerator,
+        texture_model: TextureGenerator | None = None,
+    ):
         self.motion_model = motion_model.eval()
         self.blink_model = blink_model.eval()
+        self.texture_model = None if texture_model is None else texture_model.eval()
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path = "atnet-grid"
+        cls, name_or_path: str | Path = "atnet-grid", renderer: str | Path = "warp"
     ) -> TwoStagePipeline:
-        """A shipped motion model by name (or a checkpoint path), with the shipped blinks."""
-        from talkface.registry import BLINK_MODEL
+        """A shipped motion model by name (or a checkpoint path), with the shipped blinks, and
+        the warp renderer or a texture generator (shipped name or checkpoint path)."""
+        from talkface.registry import BLINK_MODEL, RENDERERS
         from talkface.weights import load_model, load_weights
 
         motion_model = load_model(load_weights(name_or_path))
@@ -127,7 +134,12 @@ class TwoStagePipeline:
             motion_model.config, "features"
         ):
             raise TalkfaceError(f"{name_or_path} is not a speech -> motion model")
-        return cls(motion_model, load_model(load_weights(BLINK_MODEL)))
+        texture_model = None
+        if str(renderer) != "warp":
+            texture_model = load_model(load_weights(RENDERERS.get(renderer, renderer)))
+            if not isinstance(texture_model, TextureGenerator):
+                raise TalkfaceError(f"{renderer} is not a landmark -> frame renderer")
+        return cls(motion_model, load_model(load_weights(BLINK_MODEL)), texture_model)
 
     def to(self, device: str | torch.device) -> TwoStagePipeline:
         self.motion_model.to(device)
@@ -239,13 +251,17 @@ class TwoStagePipeline:
 
     def render(self, face: PreparedFace, motion: Motion):
         """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated."""
+        from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
         targets = close_eyelids(
             retarget(motion.displacements, face.crop.landmarks), motion.blink
         )
         targets = apply_head_pose(targets, motion.pose, face.crop.size)
-        renderer = WarpRenderer(face.crop)
+        if self.texture_model is None:
+            renderer = WarpRenderer(face.crop)
+        else:
+            renderer = NeuralRenderer(face.crop, self.texture_model)
         mask = paste_mask(
             np.concatenate([targets.reshape(-1, 2), face.crop.landmarks]),
             face.crop.size,
