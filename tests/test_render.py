@@ -150,3 +150,20 @@ def test_texture_losses_and_pixel_mask():
     assert terms["attention"] > 0 and terms["temporal"] > 0
     scores = torch.full((4, 1, 3, 3), 1.0)
     assert lsgan_loss(scores, True) == 0 and lsgan_loss(scores, False) == 0.5
+
+
+def test_renderers_alone_are_measured_against_the_still_and_real_frames(grid_cache):
+    """Real landmarks of a real clip: the warp follows the mouth (LMD below the still
+    photo's), the real crops are the floor, and every system is scored on the same clip."""
+    from talkface.eval.renderers import evaluate_renderers
+
+    sets = {"s1-train": ("s1", "train")}
+    results = evaluate_renderers(
+        grid_cache, {"warp": WarpRenderer}, sets, limit=1, progress=False
+    )["s1-train"]
+    assert set(results) == {"static", "warp", "real"}
+    static, warp, real = (results[k]["mean"] for k in ("static", "warp", "real"))
+    assert real["ssim"] == 1 and real["lmd_mouth"] == 0
+    assert warp["lmd_mouth"] < 0.9 * static["lmd_mouth"]
+    assert warp["ssim"] > static["ssim"]
+    assert 0 < real["identity"] < warp["identity"]
