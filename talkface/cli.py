@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import random
 import sys
 import time
 import typing
@@ -139,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="lip/jaw motion strength (default 1.3)",
     )
     gen.add_argument(
+        "--debug",
+        metavar="MP4",
+        help="also write the renderer at work: crop + landmarks | attention | colour maps",
+    )
+    gen.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar or summary"
     )
 
@@ -204,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--model", default=None, help="model for --protocol")
     ev.add_argument(
+        "--renderer", default="warp", help="renderer for --protocol (as generate's)"
+    )
+    ev.add_argument(
         "--motion-scale",
         type=float,
         default=None,
@@ -250,6 +259,7 @@ def _evaluate(args) -> None:
             args.cpbd_every or DEFAULT_CPBD_EVERY,
             args.jobs,
             progress=not args.quiet,
+            renderer=args.renderer,
             **(
                 {} if args.motion_scale is None else {"motion_scale": args.motion_scale}
             ),
@@ -289,6 +299,10 @@ def _generate(args) -> None:
     start = time.time()
     sample_image, sample_audio = talkface.sample_paths()
     check_output_path(args.output)
+    if args.debug:
+        check_output_path(args.debug)
+        # the debug video shows the same motion: both need the same seed
+        args.seed = args.seed if args.seed is not None else random.randrange(2**31)
     chosen = dict(
         fps=args.fps,
         seed=args.seed,
@@ -310,6 +324,15 @@ def _generate(args) -> None:
         **options,
     )
     video.save(args.output, progress=not args.quiet)
+    if args.debug:
+        talkface.generate(
+            args.image or sample_image,
+            args.audio or sample_audio,
+            model=MOTION_MODELS[args.motion] if args.motion else args.model,
+            renderer=args.renderer,
+            debug=True,
+            **options,
+        ).save(args.debug, progress=not args.quiet)
     if not args.quiet:
         took = time.time() - start
         print(

@@ -297,3 +297,43 @@ def test_outputs_get_ordinary_file_permissions(sample_video):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(sample_video.stat().st_mode) == 0o666 & ~umask
+
+
+def test_texture_renderer_checkpoint_and_debug_video(tmp_path):
+    """--renderer takes a texture generator checkpoint; --debug writes crop + landmarks |
+    attention | colour panels for the same motion, next to the normal video."""
+    import torch
+
+    from talkface.models.sinha import TEXTURE_PRESETS, TextureGenerator
+    from talkface.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(
+        tmp_path / "tex.pt", TextureGenerator(TEXTURE_PRESETS["texture-tiny"])
+    )
+    out, debug = tmp_path / "out.mp4", tmp_path / "debug.mp4"
+    args = ["--crop-size", "128", "--seed", "1", "-o", out, "--debug", debug]
+    result = run("generate", "--renderer", tmp_path / "tex.pt", *args)
+    assert result.returncode == 0, result.stderr
+    assert probe_video(out)["width"] == Image.open(_sample_face()).size[0]
+    info = probe_video(debug)
+    assert (info["width"], info["height"]) == (3 * 128, 128)
+    assert info["frames"] == probe_video(out)["frames"]
+    frames, _ = read_video(debug)
+    attention = frames[:, :, 128:256].astype(int)
+    assert np.abs(attention - attention[..., :1]).max() <= 12  # grey map (+ codec)
+    warp = run("generate", *args[:-2], "--debug", tmp_path / "warp.mp4")
+    assert warp.returncode == 0, warp.stderr
+    assert probe_video(tmp_path / "warp.mp4")["width"] == 2 * 128  # no maps: landmarks
+
+
+def test_bad_renderer_is_a_clear_error(tmp_path):
+    result = run("generate", "--renderer", "no-such-renderer", "-o", tmp_path / "x.mp4")
+    assert result.returncode != 0 and "unknown model" in result.stderr
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def _sample_face():
+    import talkface
+
+    return talkface.sample_paths()[0]

@@ -104,14 +104,16 @@ def evaluate_clip(
 _WORKER = {}  # per worker process: the pipeline and the sync expert, loaded once
 
 
-def _init_worker(model: str | None, options: dict, cpbd_every: int) -> None:
+def _init_worker(
+    model: str | None, renderer: str, options: dict, cpbd_every: int
+) -> None:
     import torch
 
     import talkface
 
     torch.set_num_threads(1)  # one process per core
     _WORKER.update(
-        pipeline=talkface.load_pipeline(model),
+        pipeline=talkface.load_pipeline(model, renderer),
         expert=load_sync_expert(),
         options=options,
         cpbd_every=cpbd_every,
@@ -132,17 +134,18 @@ def evaluate_set(
     jobs: int = 1,
     progress: bool = True,
     name: str = "",
+    renderer: str = "warp",
     **options,
 ) -> dict:
-    """{system: report} for the model ('talkface') and PROTOCOL_BASELINES on `videos`,
-    clips spread over `jobs` processes."""
+    """{system: report} for the model ('talkface') with `renderer` and PROTOCOL_BASELINES on
+    `videos`, clips spread over `jobs` processes."""
     from multiprocessing import Pool
 
     from tqdm import tqdm
 
     bar = tqdm(total=len(videos), desc=name, unit="clip", disable=not progress)
     results = {}
-    init = (model, options, cpbd_every)
+    init = (model, renderer, options, cpbd_every)
     if jobs > 1:
         with Pool(jobs, initializer=_init_worker, initargs=init) as pool:
             for video, result in pool.imap_unordered(_evaluate_in_worker, videos):
@@ -181,9 +184,10 @@ def run_protocol(
     cpbd_every: int = DEFAULT_CPBD_EVERY,
     jobs: int = 1,
     progress: bool = True,
+    renderer: str = "warp",
     **options,
 ) -> dict:
-    """The whole protocol: {"model", "date", "sets": {set: {system: report}}}."""
+    """The whole protocol: {"model", "renderer", "date", "sets": {set: {system: report}}}."""
     from talkface.registry import DEFAULT_MODEL
 
     if not (Path(grid_dir) / "splits.csv").exists():
@@ -197,10 +201,11 @@ def run_protocol(
     for name in sets:
         videos = grid_clips(grid_dir, *GRID_SETS[name])[:limit]
         results[name] = evaluate_set(
-            videos, model, cpbd_every, jobs, progress, name, **options
+            videos, model, cpbd_every, jobs, progress, name, renderer, **options
         )
     return {
         "model": model or DEFAULT_MODEL,
+        "renderer": renderer,
         "options": options,
         "date": datetime.date.today().isoformat(),
         "sets": results,
@@ -212,7 +217,7 @@ def results_markdown(protocol: dict) -> str:
     from talkface.eval.report import table_markdown
 
     lines = [
-        f"Model `{protocol['model']}`"
+        f"Model `{protocol['model']}`, renderer `{protocol.get('renderer', 'warp')}`"
         + (f" with {protocol['options']}" if protocol["options"] else "")
         + f", run on {protocol['date']} by `talkface evaluate --protocol grid`."
         " LMD ratio = mouth LMD / the static photo's (lower is better; < 1 beats the"

@@ -76,6 +76,8 @@ class GenerateOptions:
     # face crop size in pixels; None = the face's own resolution
     crop_size: int | None = None
     motion_scale: float = DEFAULT_MOTION_SCALE  # multiplies lip and jaw motion
+    # frames show the renderer at work instead: crop + landmarks | attention | colour maps
+    debug: bool = False
 
     def __post_init__(self):
         if not 1 <= self.fps <= 120:
@@ -249,8 +251,10 @@ class TwoStagePipeline:
         closure = np.clip(sampled[:, k], 0, 1)
         return displacements, closure, sampled[:, k + 1 :]
 
-    def render(self, face: PreparedFace, motion: Motion):
-        """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated."""
+    def render(self, face: PreparedFace, motion: Motion, debug: bool = False):
+        """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated (with
+        `debug`: the renderer's debug panels of the crop instead, render.debug)."""
+        from talkface.render.debug import debug_panel
         from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
@@ -262,6 +266,8 @@ class TwoStagePipeline:
             renderer = WarpRenderer(face.crop)
         else:
             renderer = NeuralRenderer(face.crop, self.texture_model)
+        if debug:
+            return lambda i: debug_panel(renderer, targets[i])
         mask = paste_mask(
             np.concatenate([targets.reshape(-1, 2), face.crop.landmarks]),
             face.crop.size,
@@ -287,8 +293,8 @@ class TwoStagePipeline:
         # 3-4. Audio features and motion
         motion = self.motion(wav, face, options)
         # 5-6. Render frames and paste them back into the photo
-        render_frame = self.render(face, motion)
-        h, w = face.photo.shape[:2]
+        render_frame = self.render(face, motion, options.debug)
+        h, w = render_frame(0).shape[:2] if options.debug else face.photo.shape[:2]
         return Video(render_frame, len(motion), options.fps, wav, SAMPLE_RATE, h, w)
 
 
