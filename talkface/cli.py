@@ -52,6 +52,7 @@ TRAIN_RECIPES = {
     "dirfa": "DIRFA: speech -> discretised landmark, blink and head animation (transformer)",
     "syncnet": "sync expert: lower-face video <-> audio embeddings",
     "texture": "Sinha et al. texture generator: landmarks -> frames (attention + colour, LSGAN)",
+    "vgnet": "ATVGnet VG-net: landmark sequences -> frames (ConvGRU, regression discriminator)",
 }
 
 

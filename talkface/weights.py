@@ -53,12 +53,17 @@ def model_state(checkpoint: dict) -> tuple[dict, dict]:
 
 def architectures() -> dict:
     """Class name stored in a checkpoint -> (model class, config class)."""
-    from talkface.models import audio2landmark, dirfa, sinha, syncnet
+    from talkface.models import atvgnet, dirfa, sinha, syncnet
 
     return {
         "AudioToLandmark": (
-            audio2landmark.AudioToLandmark,
-            audio2landmark.AudioToLandmarkConfig,
+            atvgnet.AudioToLandmark,
+            atvgnet.AudioToLandmarkConfig,
+        ),
+        "VGNet": (atvgnet.VGNet, atvgnet.VGNetConfig),
+        "RegressionDiscriminator": (
+            atvgnet.RegressionDiscriminator,
+            atvgnet.RegressionDiscriminatorConfig,
         ),
         "LandmarkNet": (sinha.LandmarkNet, sinha.LandmarkNetConfig),
         "BlinkGenerator": (sinha.BlinkGenerator, sinha.BlinkGeneratorConfig),

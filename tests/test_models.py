@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkface.models import audio2landmark, dirfa, sinha
+from talkface.models import atvgnet, dirfa, sinha
 
 
 def _atnet_inputs(c, batch, frames, g):
@@ -36,6 +36,21 @@ def _patch_inputs(c, batch, frames, g):
     return (torch.rand(batch, 3, 32, 32, generator=g) * 2 - 1,)
 
 
+def _vgnet_inputs(c, batch, frames, g):
+    return (
+        torch.rand(batch, frames, 3, c.size, c.size, generator=g) * 2 - 1,
+        torch.rand(batch, frames, 68, 2, generator=g),
+        torch.rand(batch, 68, 2, generator=g),
+    )
+
+
+def _regression_inputs(c, batch, frames, g):
+    return (
+        torch.rand(batch, frames, 3, c.size, c.size, generator=g) * 2 - 1,
+        torch.rand(batch, 68, 2, generator=g),
+    )
+
+
 def _dirfa_inputs(c, batch, frames, g):
     return (
         torch.randn(batch, frames, c.context, c.n_mels, generator=g),
@@ -47,8 +62,8 @@ def _dirfa_inputs(c, batch, frames, g):
 #          output shape(config, batch, frames), overfit target scale)
 MODELS = {
     "atnet": (
-        audio2landmark.AudioToLandmark,
-        audio2landmark.PRESETS["tiny"],
+        atvgnet.AudioToLandmark,
+        atvgnet.PRESETS["tiny"],
         _atnet_inputs,
         lambda c, b, t: (b, t, 68, 2),
         3.0,
@@ -81,6 +96,20 @@ MODELS = {
         lambda c, b, t: (b, 1, 6, 6),
         3.0,
     ),
+    "vgnet": (
+        atvgnet.VGNet,
+        atvgnet.VGNET_PRESETS["vgnet-tiny"],
+        _vgnet_inputs,
+        lambda c, b, t: (b, t, 3, c.size, c.size),
+        1.0,  # frames live in [-1, 1]
+    ),
+    "regression": (
+        atvgnet.RegressionDiscriminator,
+        atvgnet.REGRESSION_PRESETS["regression-tiny"],
+        _regression_inputs,
+        lambda c, b, t: (b, t, 68, 2),
+        3.0,
+    ),
     "dirfa": (
         dirfa.DIRFA,
         dirfa.PRESETS["dirfa-tiny"],
@@ -102,9 +131,16 @@ def _inputs(name, batch=2, frames=6, seed=0):
     return make(config, batch, frames, torch.Generator().manual_seed(seed))
 
 
+def _tensors(out):
+    """Every tensor a model returns (outputs, maps, recurrent state), nested tuples flattened."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    return [t for item in (out or ()) for t in _tensors(item)]
+
+
 def _output(model, inputs):
-    out = model(*inputs)
-    return out[0] if isinstance(out, tuple) else out
+    """The model's main output: the first tensor it returns."""
+    return _tensors(model(*inputs))[0]
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -118,7 +154,7 @@ def test_forward_shape_no_nan(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_every_parameter_gets_a_gradient(name):
     model = _build(name)
-    _output(model, _inputs(name)).pow(2).mean().backward()
+    sum(t.pow(2).mean() for t in _tensors(model(*_inputs(name)))).backward()
     for pname, p in model.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, f"no gradient for {pname}"
 
@@ -183,12 +219,36 @@ def test_atnet_pca_project_reconstruct_round_trip():
 
 
 def test_atnet_port_matches_the_paper_structure():
-    config = audio2landmark.PRESETS["atnet-grid"]
+    config = atvgnet.PRESETS["atnet-grid"]
     assert config.context == 28 and config.n_mfcc == 12  # 280 ms of MFCC c1..c12
-    model = audio2landmark.AudioToLandmark(config)
+    model = atvgnet.AudioToLandmark(config)
     convs = [m for m in model.audio_encoder if isinstance(m, torch.nn.Sequential)]
     assert len(convs) == 5 and isinstance(model.lstm, torch.nn.LSTM)
     assert np.isclose(sum(p.numel() for p in model.parameters()) / 1e6, 1.9, atol=0.2)
+
+
+def test_vgnet_streams_in_chunks_and_composites_eq8():
+    model = _build("vgnet").eval()
+    base, landmarks, example = _inputs("vgnet", batch=1, frames=5)
+    (frames, alpha, motion), _ = model(base, landmarks, example)
+    torch.testing.assert_close(frames, alpha * motion + (1 - alpha) * base)
+    (first, _, _), state = model(base[:, :2], landmarks[:, :2], example)
+    (second, _, _), _ = model(base[:, 2:], landmarks[:, 2:], example, state)
+    torch.testing.assert_close(torch.cat([first, second], 1), frames)
+    # the ConvGRU carries time: the same inputs at another step give another frame
+    still = base[:, :1].expand(-1, 3, -1, -1, -1)
+    (out, _, _), _ = model(still, landmarks[:, :1].expand(-1, 3, -1, -1), example)
+    assert not torch.allclose(out[:, 0], out[:, 2])
+
+
+def test_regression_discriminator_regresses_around_the_example_landmarks():
+    model = _build("regression").eval()
+    frames, example = _inputs("regression", batch=2, frames=3)
+    landmarks, logits = model(frames, example)
+    assert logits.shape == (2,)
+    assert (
+        landmarks - example[:, None]
+    ).abs().max() <= 1  # p_p + tanh offsets (eq. 10)
 
 
 # -- Sinha et al. ------------------------------------------------------------------------------

@@ -107,9 +107,9 @@ def test_neural_renderer_at_the_photo_crop_size(crop, base):
 def test_mirror_augmentation_keeps_image_and_landmarks_consistent():
     from talkface.face.align import mean_face
     from talkface.features.visual import landmark_images
-    from talkface.train.texture import Augment, TextureTrainConfig
+    from talkface.train.renderer_data import Augment, RendererTrainConfig
 
-    cfg = TextureTrainConfig(flip_prob=1.0, gain_range=(1, 1), gamma_range=(1, 1))
+    cfg = RendererTrainConfig(flip_prob=1.0, gain_range=(1, 1), gamma_range=(1, 1))
     aug = Augment(cfg, np.random.default_rng(0))
     face = mean_face() * 64 + [10, 0]  # off-centre: the mirror moves it
     face[48, 0] -= 3  # and asymmetric
@@ -167,3 +167,50 @@ def test_renderers_alone_are_measured_against_the_still_and_real_frames(grid_cac
     assert warp["lmd_mouth"] < 0.9 * static["lmd_mouth"]
     assert warp["ssim"] > static["ssim"]
     assert 0 < real["identity"] < warp["identity"]
+
+
+def test_vgnet_losses_detach_attention_and_weight_the_mouth():
+    import torch
+
+    from talkface.train.vgnet import (
+        dynamic_pixel_loss,
+        landmark_weights,
+        regression_loss,
+    )
+
+    frames = torch.zeros(1, 2, 3, 8, 8, requires_grad=True)
+    alpha = torch.full((1, 2, 1, 8, 8), 0.5, requires_grad=True)
+    real = torch.ones(1, 2, 3, 8, 8)
+    loss = dynamic_pixel_loss(frames, real, alpha, beta=0.5)
+    assert loss.item() == 1.0  # |0 - 1| * (0.5 + 0.5)
+    loss.backward()
+    assert alpha.grad is None and frames.grad.abs().sum() > 0  # eq. 9: alpha detached
+    weights = landmark_weights(100.0)
+    target = torch.zeros(1, 1, 68, 2)
+    lip = target.clone()
+    lip[..., 57, 1] = 0.01  # lower lip 1% of the crop lower
+    brow = target.clone()
+    brow[..., 19, 1] = 0.01
+    assert regression_loss(lip, target, weights) == 1e4 * regression_loss(
+        brow, target, weights
+    )
+
+
+def test_stateful_renderer_frames_come_out_the_same_in_any_order(crop):
+    """VG-net carries its ConvGRU state: InOrder replays from frame 0 when asked out of order,
+    so a frame is the same whether it is rendered first or after its predecessors."""
+    import torch
+
+    from talkface.models.atvgnet import VGNET_PRESETS, VGNet
+    from talkface.render.neural import InOrder, NeuralRenderer
+
+    torch.manual_seed(0)
+    renderer = NeuralRenderer(crop, VGNet(VGNET_PRESETS["vgnet-tiny"]))
+    assert renderer.stateful
+    targets = np.repeat(crop.landmarks[None], 4, 0)
+    targets[:, 57, 1] += np.arange(4) * 3
+    in_order = InOrder(renderer, targets, renderer.reset)
+    sequence = [in_order(i) for i in range(4)]
+    np.testing.assert_array_equal(in_order(2), sequence[2])
+    np.testing.assert_array_equal(in_order(3), sequence[3])
+    assert not np.array_equal(sequence[0], sequence[3])

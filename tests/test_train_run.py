@@ -96,7 +96,12 @@ def _rows(path):
                 "--val-clips",
                 "1",
             ],
-        ),  # fmt: skip
+        ),
+        (
+            "vgnet",
+            "--model vgnet-tiny --discriminator regression-tiny --steps-per-epoch 2 "
+            "--val-clips 1 --sequence 3".split(),
+        ),
     ],
 )
 def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path):

@@ -40,7 +40,7 @@ from talkface.features.align import (
 from talkface.features.audio import speech_features
 from talkface.io.audio import is_silent, load_audio
 from talkface.io.image import load_image
-from talkface.models.audio2landmark import AudioToLandmark
+from talkface.models.atvgnet import AudioToLandmark, VGNet
 from talkface.models.dirfa import (
     DEFAULT_TOP_K,
     DIRFA,
@@ -116,18 +116,18 @@ class TwoStagePipeline:
         self,
         motion_model: torch.nn.Module,
         blink_model: BlinkGenerator,
-        texture_model: TextureGenerator | None = None,
+        renderer_model: TextureGenerator | VGNet | None = None,
     ):
         self.motion_model = motion_model.eval()
         self.blink_model = blink_model.eval()
-        self.texture_model = None if texture_model is None else texture_model.eval()
+        self.renderer_model = None if renderer_model is None else renderer_model.eval()
 
     @classmethod
     def from_pretrained(
         cls, name_or_path: str | Path = "atnet-grid", renderer: str | Path = "warp"
     ) -> TwoStagePipeline:
         """A shipped motion model by name (or a checkpoint path), with the shipped blinks, and
-        the warp renderer or a texture generator (shipped name or checkpoint path)."""
+        the warp renderer or a neural one (shipped name or checkpoint path)."""
         from talkface.registry import BLINK_MODEL, RENDERERS
         from talkface.weights import load_model, load_weights
 
@@ -136,12 +136,12 @@ class TwoStagePipeline:
             motion_model.config, "features"
         ):
             raise TalkfaceError(f"{name_or_path} is not a speech -> motion model")
-        texture_model = None
+        renderer_model = None
         if str(renderer) != "warp":
-            texture_model = load_model(load_weights(RENDERERS.get(renderer, renderer)))
-            if not isinstance(texture_model, TextureGenerator):
+            renderer_model = load_model(load_weights(RENDERERS.get(renderer, renderer)))
+            if not isinstance(renderer_model, (TextureGenerator, VGNet)):
                 raise TalkfaceError(f"{renderer} is not a landmark -> frame renderer")
-        return cls(motion_model, load_model(load_weights(BLINK_MODEL)), texture_model)
+        return cls(motion_model, load_model(load_weights(BLINK_MODEL)), renderer_model)
 
     def to(self, device: str | torch.device) -> TwoStagePipeline:
         self.motion_model.to(device)
@@ -255,25 +255,27 @@ class TwoStagePipeline:
         """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated (with
         `debug`: the renderer's debug panels of the crop instead, render.debug)."""
         from talkface.render.debug import debug_panel
-        from talkface.render.neural import NeuralRenderer
+        from talkface.render.neural import InOrder, NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
         targets = close_eyelids(
             retarget(motion.displacements, face.crop.landmarks), motion.blink
         )
         targets = apply_head_pose(targets, motion.pose, face.crop.size)
-        if self.texture_model is None:
-            renderer = WarpRenderer(face.crop)
+        if self.renderer_model is None:
+            renderer, reset = WarpRenderer(face.crop), None
         else:
-            renderer = NeuralRenderer(face.crop, self.texture_model)
+            renderer = NeuralRenderer(face.crop, self.renderer_model)
+            reset = renderer.reset if renderer.stateful else None
         if debug:
-            return lambda i: debug_panel(renderer, targets[i])
+            return InOrder(lambda lm: debug_panel(renderer, lm), targets, reset)
+        crop_frame = InOrder(renderer, targets, reset)
         mask = paste_mask(
             np.concatenate([targets.reshape(-1, 2), face.crop.landmarks]),
             face.crop.size,
         )
         paste = PasteBack(face.photo, face.crop.to_crop, mask)
-        return lambda i: paste(renderer(targets[i]))
+        return lambda i: paste(crop_frame(i))
 
     # -- the one call ------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""Neural renderer: Sinha et al.'s attention + colour-map texture generator on top of the warp.
+"""Neural renderers: Sinha et al.'s texture generator and ATVGnet's VG-net, on top of the warp.
 
 The network works at its training size (128 px crops); the photo's crop may be larger. Its
 attention and colour maps are upsampled to the crop and composited there, so wherever attention
-keeps the base image (the warp renderer's frame, or the identity crop for the paper's variant)
-the photo's own resolution survives.
+keeps the base image (the warp renderer's frame, or the identity crop for the papers' variants)
+the photo's own resolution survives. VG-net carries a ConvGRU state from frame to frame, so its
+frames must be rendered in order (InOrder replays from the start when asked out of order).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 
 from talkface.face.align import FaceCrop
 from talkface.features.visual import landmark_images
+from talkface.models.atvgnet import VGNet
 from talkface.models.sinha import TextureGenerator, TextureGeneratorConfig
 from talkface.render.warp import WarpRenderer
 
@@ -59,9 +61,9 @@ class NeuralFrame:
 
 
 class NeuralRenderer:
-    """Render frames of one identity crop from target landmarks (crop pixels)."""
+    """Render frames of one identity crop from target landmarks (crop pixels), in order."""
 
-    def __init__(self, crop: FaceCrop, model: TextureGenerator):
+    def __init__(self, crop: FaceCrop, model: TextureGenerator | VGNet):
         import cv2
 
         self.crop, self.model = crop, model.eval()
@@ -72,10 +74,18 @@ class NeuralRenderer:
             crop.image, (self.size, self.size), interpolation=cv2.INTER_AREA
         )
         self.identity_landmarks = crop.landmarks * self.scale
+        self.state = None  # VG-net's ConvGRU state after the last frame
 
     def __call__(self, landmarks: np.ndarray) -> np.ndarray:
         """(S, S, 3) uint8 frame whose face has the given (68, 2) crop-pixel landmarks."""
         return self.render(landmarks).image
+
+    @property
+    def stateful(self) -> bool:
+        return isinstance(self.model, VGNet)
+
+    def reset(self) -> None:
+        self.state = None
 
     @torch.no_grad()
     def render(self, landmarks: np.ndarray) -> NeuralFrame:
@@ -83,27 +93,58 @@ class NeuralRenderer:
 
         warped = self.warp(landmarks)
         small = cv2.resize(warped, (self.size, self.size), interpolation=cv2.INTER_AREA)
-        _, attention, colour = self.model(
-            *generator_inputs(
-                self.model.config,
-                self.identity[None],
-                self.identity_landmarks[None],
-                small[None],
-                (landmarks * self.scale)[None],
-            )
-        )
-        # 1. maps up to the crop's size; 2. composite there (eq. 6)
+        keep, colour = self._maps(small, landmarks * self.scale)
+        # 1. maps up to the crop's size; 2. composite there (Sinha eq. 6, ATVGnet eq. 8)
         full = (self.crop.size, self.crop.size)
-        att = cv2.resize(attention[0, 0].numpy(), full, interpolation=cv2.INTER_LINEAR)
-        col = cv2.resize(
-            ((colour[0].permute(1, 2, 0).numpy() + 1) * 127.5),
-            full,
-            interpolation=cv2.INTER_LINEAR,
-        )
+        keep = cv2.resize(keep, full, interpolation=cv2.INTER_LINEAR)
+        colour = cv2.resize((colour + 1) * 127.5, full, interpolation=cv2.INTER_LINEAR)
         base = warped if self.model.config.base == "warp" else self.crop.image
-        image = (1 - att[..., None]) * col + att[..., None] * base
+        image = (1 - keep[..., None]) * colour + keep[..., None] * base
         return NeuralFrame(
             np.clip(image + 0.5, 0, 255).astype(np.uint8),
-            att.astype(np.float32),
-            np.clip(col + 0.5, 0, 255).astype(np.uint8),
+            keep.astype(np.float32),
+            np.clip(colour + 0.5, 0, 255).astype(np.uint8),
         )
+
+    def _maps(
+        self, warped: np.ndarray, landmarks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(s, s) share of the base kept and (s, s, 3) colour in [-1, 1] at the model's size."""
+        if isinstance(self.model, VGNet):
+            base = self.identity if self.model.config.base == "identity" else warped
+            (_, alpha, motion), self.state = self.model(
+                to_model_range(base)[None, None],
+                torch.from_numpy(landmarks / self.size).float()[None, None],
+                torch.from_numpy(self.identity_landmarks / self.size).float()[None],
+                self.state,
+            )
+            keep, colour = 1 - alpha[0, 0], motion[0, 0]
+        else:
+            _, keep, colour = self.model(
+                *generator_inputs(
+                    self.model.config,
+                    self.identity[None],
+                    self.identity_landmarks[None],
+                    warped[None],
+                    landmarks[None],
+                )
+            )
+            keep, colour = keep[0], colour[0]
+        return keep[0].numpy(), colour.permute(1, 2, 0).numpy()
+
+
+class InOrder:
+    """Frame index -> what `render` makes of targets[index], rendering a stateful renderer's
+    frames in order: an index other than the next one replays from frame 0."""
+
+    def __init__(self, render, targets: np.ndarray, reset=None):
+        self.render, self.targets, self.reset = render, targets, reset
+        self.next = 0
+
+    def __call__(self, index: int):
+        if index != self.next and self.reset is not None:
+            self.reset()
+            for i in range(index):
+                self.render(self.targets[i])
+        self.next = index + 1
+        return self.render(self.targets[index])

@@ -31,8 +31,8 @@ from talkface.face.align import mean_face, to_canonical
 from talkface.face.landmarks import MOUTH, inner_lip_opening
 from talkface.features.align import feature_windows
 from talkface.features.audio import speech_features
-from talkface.models import audio2landmark, sinha
-from talkface.models.audio2landmark import identity_input
+from talkface.models import atvgnet, sinha
+from talkface.models.atvgnet import identity_input
 from talkface.motion.params import load_motion_basis
 from talkface.train.run import TrainRun
 
@@ -82,10 +82,7 @@ class ATNetTrainConfig:
 
 
 MODEL_PRESETS = {
-    **{
-        k: (audio2landmark.AudioToLandmark, c)
-        for k, c in audio2landmark.PRESETS.items()
-    },
+    **{k: (atvgnet.AudioToLandmark, c) for k, c in atvgnet.PRESETS.items()},
     **{k: (sinha.LandmarkNet, c) for k, c in sinha.PRESETS.items()},
 }
 
