@@ -42,9 +42,6 @@ class AudioToLandmarkConfig:
     hidden: int = 256  # LSTM width
     layers: int = 2  # LSTM depth
     dropout: float = 0.1
-    bidirectional: bool = (
-        False  # the whole utterance at once (offline; no streaming state)
-    )
 
     features = "mfcc"  # what pipelines compute for this model
 
@@ -57,8 +54,6 @@ class AudioToLandmarkConfig:
 
 PRESETS = {
     "atnet-grid": AudioToLandmarkConfig(),
-    "atnet-bi": AudioToLandmarkConfig(bidirectional=True),
-    "atnet-wide": AudioToLandmarkConfig(context=48),
     "tiny": AudioToLandmarkConfig(
         n_components=4,
         channels=(4, 4, 8, 8, 8),
@@ -106,12 +101,8 @@ class AudioToLandmark(nn.Module):
             num_layers=config.layers,
             batch_first=True,
             dropout=config.dropout if config.layers > 1 else 0.0,
-            bidirectional=config.bidirectional,
         )
-        directions = 2 if config.bidirectional else 1
-        self.decoder = nn.Linear(
-            directions * config.hidden, config.n_components
-        )  # phi_lmark
+        self.decoder = nn.Linear(config.hidden, config.n_components)  # phi_lmark
         # PCA of the 136-d displacement: basis U (136, K), mean M (136,), boost omega (K,)
         self.register_buffer("pca_basis", torch.eye(136, config.n_components))
         self.register_buffer("pca_mean", torch.zeros(136))
