@@ -1,9 +1,10 @@
 """Time `generate` on a 10 s clip stage by stage, with peak memory, against real time.
 
-    python scripts/benchmark.py [--image face.jpg] [--seconds 10] [--crop-size N]
+    python scripts/benchmark.py [--image face.jpg] [--seconds 10] [--crop-size N] [--renderer R]
 
-Stages: face (detect, landmarks, crop), features (MFCC), motion (AT-net + blinks), render (warp +
-paste-back of every frame), encode (H.264 + AAC). The baseline measured in the same run is the
+Stages: face (detect, landmarks, crop), features (MFCC), motion (AT-net + blinks), render (warp,
+or a neural renderer checkpoint/name with --renderer, + paste-back of every frame), encode
+(H.264 + AAC). The baseline measured in the same run is the
 static-photo video (the photo repeated, encoded with the same settings): the cost of writing the
 video at all. Speed is reported as frames per second and as a multiple of real time (25 fps).
 """
@@ -28,6 +29,7 @@ parser.add_argument("--image", default=talkface.sample_paths()[0])
 parser.add_argument("--seconds", type=float, default=10.0)
 parser.add_argument("--crop-size", type=int, default=None)
 parser.add_argument("--fps", type=float, default=25.0)
+parser.add_argument("--renderer", default="warp", help="as generate's --renderer")
 args = parser.parse_args()
 
 torch.set_num_threads(2)
@@ -35,7 +37,7 @@ wav = load_audio(talkface.sample_paths()[1])
 wav = np.tile(wav, int(np.ceil(args.seconds * 16000 / len(wav))))[
     : int(args.seconds * 16000)
 ]
-pipe = talkface.load_pipeline()
+pipe = talkface.load_pipeline(renderer=args.renderer)
 tmp = Path(tempfile.mkdtemp())
 times = {}
 
@@ -64,14 +66,14 @@ static = timed(
 end_to_end = timed(
     "end to end (generate + save)",
     lambda: talkface.generate(
-        args.image, wav, fps=args.fps, crop_size=args.crop_size
+        args.image, wav, fps=args.fps, crop_size=args.crop_size, renderer=args.renderer
     ).save(tmp / "e2e.mp4"),
 )
 
 n = len(motion)
 h, w = face.photo.shape[:2]
 print(
-    f"{args.seconds:g} s of speech, {n} frames at {args.fps:g} fps, photo {w}x{h}, face crop {face.crop.size} px, torch threads {torch.get_num_threads()}"
+    f"{args.seconds:g} s of speech, {n} frames at {args.fps:g} fps, photo {w}x{h}, face crop {face.crop.size} px, renderer {args.renderer}, torch threads {torch.get_num_threads()}"
 )
 print(f"{'stage':32s} {'seconds':>8s} {'ms/frame':>9s}")
 for name, seconds in times.items():
