@@ -4,8 +4,8 @@ docs/results.md (between the motion markers).
     python scripts/compare_motion.py ../shared/data/grid --sets s31-val s26-val s1-test --limit 20 --jobs 2
 
 Results already in the -o file for models not listed in --models are kept, so models can be
-measured one at a time. Every model animates the first frame of each clip with the clip's audio (seed 0, warp
-renderer); the rendered video is measured against the real one with the evaluation suite
+measured one at a time. Every model animates the first frame of each clip with the clip's audio
+(seed from the clip name, warp renderer); the rendered video is measured against the real one with the evaluation suite
 (dlib landmarks on both). The static photo is the baseline of the same run.
 """
 

@@ -184,3 +184,15 @@ def test_protocol_writes_its_tables_into_results(grid_dir, tmp_path):
 
     write_results(protocol, results)
     assert results.read_text().count("| talkface | 2 |") == 1
+
+
+def test_protocol_seeds_are_per_clip_and_reproducible():
+    """One seed for every clip would give every clip the same blinks at the same times."""
+    from pathlib import Path
+
+    from talkface.eval.protocol import clip_seed
+
+    a, b = Path("s31/bgiq6p.mp4"), Path("s31/bgix8n.mp4")
+    assert clip_seed(a) == clip_seed(Path("elsewhere/bgiq6p.mp4"))
+    assert clip_seed(a) != clip_seed(b)
+    assert 0 <= clip_seed(a) < 2**31

@@ -1,8 +1,9 @@
 """The GRID evaluation protocol: the current default `generate` on s1 `test` and the unseen
 `val` speakers s26 and s31, side by side with the baselines, measured by one code path.
 
-For every clip its first frame is the photo and its own audio the speech (seed 0, the clip's
-fps and size). The generated video, the static photo (first frame repeated, real sound) and the
+For every clip its first frame is the photo and its own audio the speech (the clip's fps and
+size, and a seed from the clip's name: reproducible, yet every clip gets its own blinks and
+head motion, so a set's blink statistics sample the generator rather than one seed's 3 s). The generated video, the static photo (first frame repeated, real sound) and the
 real video re-encoded by talkface's H.264 writer (the codec's noise floor) are each compared
 with the real video by eval.runner.evaluate_pair; the real video's own measurements (landmarks,
 CPBD, sync) are made once per clip and shared.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,11 @@ def grid_clips(grid_dir: str | Path, speaker: str, split: str) -> list[Path]:
         ]
 
 
+def clip_seed(video: Path) -> int:
+    """The generation seed of a clip: a checksum of its name."""
+    return zlib.crc32(video.stem.encode()) % 2**31
+
+
 def generate_for_clip(pipeline, video: Path, photo: np.ndarray, fps: float, **options):
     """(frames, audio) of the pipeline's video for one clip: its first frame + its audio."""
     from talkface.io.audio import load_audio
@@ -59,7 +66,7 @@ def generate_for_clip(pipeline, video: Path, photo: np.ndarray, fps: float, **op
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "generated.mp4"
-        pipeline(photo, str(video), fps=fps, seed=0, **options).save(out)
+        pipeline(photo, str(video), fps=fps, seed=clip_seed(video), **options).save(out)
         return read_video(out)[0], load_audio(out)
 
 
