@@ -1,5 +1,5 @@
 """What the landmark -> frame recipes (texture, vgnet) share: GRID crops, identity augmentation,
-training samples and validation on unseen faces.
+training samples, validation on unseen faces and the end of an epoch.
 
 A sample is one clip: an identity crop (a random frame of the clip) and `length` consecutive
 target frames with their real landmarks (teacher forcing, as both papers train), the identity's
@@ -19,6 +19,7 @@ from talkface.data.landmarks import load_split
 from talkface.eval.image import ssim
 from talkface.face.align import FaceCrop
 from talkface.face.landmarks import MIRROR, MOUTH
+from talkface.render.neural import NeuralRenderer
 from talkface.render.warp import WarpRenderer
 
 CACHE_CROP = 128  # the preprocessed crop size the renderers train from
@@ -203,3 +204,41 @@ def reference_scores(sets: dict) -> dict:
             for k in scores[0]
         }
     return out
+
+
+def renderer_data(cfg: RendererTrainConfig, main: bool, size: int):
+    """(training clips, validation clips per speaker, the warp's and the still photo's scores
+    on them); validation only on the main process."""
+    clips = load_crops(cfg.cache, "train", size, limit=cfg.max_clips or None)
+    if not clips:
+        raise ValueError(f"no training clips in {cfg.cache}")
+    val_sets = validation_clips(cfg, size) if main else {}
+    return clips, val_sets, reference_scores(val_sets)
+
+
+def finish_epoch(
+    run,
+    epoch: int,
+    seconds: float,
+    losses: list[dict[str, float]],
+    generator,
+    val_sets: dict,
+    references: dict,
+    **state,
+) -> None:
+    """Average the epoch's per-step `losses` over steps and processes, render the unseen faces
+    with the generator, then log and checkpoint (best: the highest mean SSIM) with `state`."""
+    names = list(losses[0])
+    means = run.mean_over_ranks(
+        np.array([[step[k] for k in names] for step in losses]).mean(0)
+    )
+    metrics = {}
+    if run.main:
+        generator.eval()
+        metrics = validate(
+            lambda crop: NeuralRenderer(crop, generator), val_sets, references
+        )
+        generator.train()
+    score = float(np.mean([m["ssim"] for m in metrics.values()])) if metrics else 0.0
+    row = {"epoch": epoch, **dict(zip(names, map(float, means))), "seconds": seconds}
+    run.end_epoch(epoch, generator, row, metrics, score, **state)

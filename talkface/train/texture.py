@@ -36,15 +36,13 @@ from talkface.models.sinha import (
     TextureGenerator,
     TextureGeneratorConfig,
 )
-from talkface.render.neural import NeuralRenderer, generator_inputs, to_model_range
+from talkface.render.neural import generator_inputs, to_model_range
 from talkface.train.renderer_data import (
     RendererBatch,
     RendererTrainConfig,
-    load_crops,
+    finish_epoch,
     make_batch,
-    reference_scores,
-    validate,
-    validation_clips,
+    renderer_data,
 )
 from talkface.train.run import TrainRun
 
@@ -138,11 +136,7 @@ def train(cfg: TextureTrainConfig, progress: bool = True) -> Path:
     size = generator.config.size
 
     # 1. Data: s1 `train` crops with their landmarks; the unseen faces for validation
-    clips = load_crops(cfg.cache, "train", size, limit=cfg.max_clips or None)
-    if not clips:
-        raise ValueError(f"no training clips in {cfg.cache}")
-    val_sets = validation_clips(cfg, size) if run.main else {}
-    references = reference_scores(val_sets) if run.main else {}
+    clips, val_sets, references = renderer_data(cfg, run.main, size)
     weights = pixel_weights(size, cfg.mouth_weight, cfg.eye_weight)
 
     # 2. Networks and optimisers (the paper's Adam settings for both)
@@ -156,7 +150,7 @@ def train(cfg: TextureTrainConfig, progress: bool = True) -> Path:
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
         rng = run.rank_rng(epoch)
-        totals = []
+        losses = []
         steps = run.shard(list(range(cfg.steps_per_epoch)))
         for _ in tqdm(
             steps, desc=f"epoch {epoch}", disable=not run.progress, leave=False
@@ -183,41 +177,24 @@ def train(cfg: TextureTrainConfig, progress: bool = True) -> Path:
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
-            totals.append(
-                [
-                    terms["pixel"].item(),
-                    adversarial.item(),
-                    loss_d.item(),
-                    terms["attention"].item(),
-                    terms["temporal"].item(),
-                ]
+            losses.append(
+                {
+                    "pixel": terms["pixel"].item(),
+                    "adversarial": adversarial.item(),
+                    "discriminator": loss_d.item(),
+                    "attention": terms["attention"].item(),
+                    "temporal": terms["temporal"].item(),
+                }
             )
-        # 5. Validate on the unseen faces; keep the epoch with the best mean SSIM
-        means = run.mean_over_ranks(np.mean(totals, 0))
-        metrics = {}
-        if run.main:
-            generator.eval()
-            metrics = validate(
-                lambda crop: NeuralRenderer(crop, generator), val_sets, references
-            )
-            generator.train()
-        score = float(np.mean([m["ssim"] for m in metrics.values()])) if metrics else 0
-        row = {
-            "epoch": epoch,
-            **dict(
-                zip(
-                    ["pixel", "adversarial", "discriminator", "attention", "temporal"],
-                    map(float, means),
-                )
-            ),
-            "seconds": time.time() - t0,
-        }
-        run.end_epoch(
+        # 5. Validate on the unseen faces, log, checkpoint
+        finish_epoch(
+            run,
             epoch,
+            time.time() - t0,
+            losses,
             generator,
-            row,
-            metrics,
-            score,
+            val_sets,
+            references,
             discriminator=discriminator,
             optimizer_g=opt_g,
             optimizer_d=opt_d,

@@ -30,15 +30,13 @@ from talkface.models.atvgnet import (
     RegressionDiscriminator,
     VGNet,
 )
-from talkface.render.neural import NeuralRenderer, to_model_range
+from talkface.render.neural import to_model_range
 from talkface.train.renderer_data import (
     RendererBatch,
     RendererTrainConfig,
-    load_crops,
+    finish_epoch,
     make_batch,
-    reference_scores,
-    validate,
-    validation_clips,
+    renderer_data,
 )
 from talkface.train.run import TrainRun
 
@@ -125,11 +123,7 @@ def train(cfg: VGNetTrainConfig, progress: bool = True) -> Path:
         raise ValueError("the discriminator must see the generator's crop size")
 
     # 1. Data: s1 `train` crops with their landmarks; the unseen faces for validation
-    clips = load_crops(cfg.cache, "train", size, limit=cfg.max_clips or None)
-    if not clips:
-        raise ValueError(f"no training clips in {cfg.cache}")
-    val_sets = validation_clips(cfg, size) if run.main else {}
-    references = reference_scores(val_sets) if run.main else {}
+    clips, val_sets, references = renderer_data(cfg, run.main, size)
     weights = landmark_weights(cfg.mouth_weight)
 
     # 2. Networks and optimisers
@@ -143,7 +137,7 @@ def train(cfg: VGNetTrainConfig, progress: bool = True) -> Path:
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
         rng = run.rank_rng(epoch)
-        totals = []
+        losses = []
         steps = run.shard(list(range(cfg.steps_per_epoch)))
         for _ in tqdm(
             steps, desc=f"epoch {epoch}", disable=not run.progress, leave=False
@@ -172,35 +166,23 @@ def train(cfg: VGNetTrainConfig, progress: bool = True) -> Path:
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
-            totals.append(
-                [pixel.item(), adversarial.item(), shape.item(), loss_d.item()]
+            losses.append(
+                {
+                    "pixel": pixel.item(),
+                    "adversarial": adversarial.item(),
+                    "landmarks": shape.item(),
+                    "discriminator": loss_d.item(),
+                }
             )
-        # 5. Validate on the unseen faces; keep the epoch with the best mean SSIM
-        means = run.mean_over_ranks(np.mean(totals, 0))
-        metrics = {}
-        if run.main:
-            generator.eval()
-            metrics = validate(
-                lambda crop: NeuralRenderer(crop, generator), val_sets, references
-            )
-            generator.train()
-        score = float(np.mean([m["ssim"] for m in metrics.values()])) if metrics else 0
-        row = {
-            "epoch": epoch,
-            **dict(
-                zip(
-                    ["pixel", "adversarial", "landmarks", "discriminator"],
-                    map(float, means),
-                )
-            ),
-            "seconds": time.time() - t0,
-        }
-        run.end_epoch(
+        # 5. Validate on the unseen faces, log, checkpoint
+        finish_epoch(
+            run,
             epoch,
+            time.time() - t0,
+            losses,
             generator,
-            row,
-            metrics,
-            score,
+            val_sets,
+            references,
             discriminator=discriminator,
             optimizer_g=opt_g,
             optimizer_d=opt_d,
