@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from talkface.data.landmarks import load_split
 from talkface.eval.image import ssim
@@ -214,6 +215,18 @@ def renderer_data(cfg: RendererTrainConfig, main: bool, size: int):
         raise ValueError(f"no training clips in {cfg.cache}")
     val_sets = validation_clips(cfg, size) if main else {}
     return clips, val_sets, reference_scores(val_sets)
+
+
+def adversarial_setup(run, generator, discriminator, lr: float):
+    """Adam (betas 0.5, 0.999, both papers) for generator and discriminator, both resumed from
+    last.pt when asked, and the modules to call in training steps (DDP-wrapped when needed):
+    (opt_g, opt_d, net_g, net_d)."""
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    run.resume(
+        generator, discriminator=discriminator, optimizer_g=opt_g, optimizer_d=opt_d
+    )
+    return opt_g, opt_d, run.parallel(generator), run.parallel(discriminator)
 
 
 def finish_epoch(

@@ -40,6 +40,7 @@ from talkface.render.neural import generator_inputs, to_model_range
 from talkface.train.renderer_data import (
     RendererBatch,
     RendererTrainConfig,
+    adversarial_setup,
     finish_epoch,
     make_batch,
     renderer_data,
@@ -140,12 +141,9 @@ def train(cfg: TextureTrainConfig, progress: bool = True) -> Path:
     weights = pixel_weights(size, cfg.mouth_weight, cfg.eye_weight)
 
     # 2. Networks and optimisers (the paper's Adam settings for both)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    run.resume(
-        generator, discriminator=discriminator, optimizer_g=opt_g, optimizer_d=opt_d
+    opt_g, opt_d, net_g, net_d = adversarial_setup(
+        run, generator, discriminator, cfg.lr
     )
-    net_g, net_d = run.parallel(generator), run.parallel(discriminator)
 
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
