@@ -45,8 +45,9 @@ def table(results: dict) -> str:
         ]
         for system, report in systems.items():
             m = report["mean"]
+            psnr = f"{m['psnr']:.2f}" if "psnr" in m else "inf"  # real vs itself
             lines.append(
-                f"| {system} | {m['ssim']:.3f} | {m['psnr']:.2f} | {m['cpbd']:.3f} "
+                f"| {system} | {m['ssim']:.3f} | {psnr} | {m['cpbd']:.3f} "
                 f"({m['cpbd'] / cpbd_real:.2f}) | {m['lmd_mouth']:.3f} | {m['identity']:.3f} |"
             )
         lines.append("")
@@ -102,7 +103,8 @@ for per_set in results.values():
                 clip.pop(key, None)
 with atomic_output(args.output) as tmp:
     Path(tmp).write_text(json.dumps(results, indent=1))
-text = Path(args.results).read_text()
+results_md = Path(args.results)
+text = results_md.read_text() if results_md.exists() else "# Results\n"
 command = (
     "python scripts/compare_renderers.py --cache cache/grid"
     + "".join(f" --texture {t}" for t in args.texture)
