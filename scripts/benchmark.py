@@ -22,7 +22,7 @@ import talkface
 from talkface.features.audio import speech_features
 from talkface.io.audio import load_audio
 from talkface.io.video import write_video
-from talkface.pipelines.two_stage import GenerateOptions
+from talkface.pipelines.options import GenerateOptions
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--image", default=talkface.sample_paths()[0])

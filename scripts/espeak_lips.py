@@ -19,7 +19,7 @@ from talkface.data.tts import synthesize
 from talkface.face.landmarks import inner_lip_opening
 from talkface.features.align import seconds_to_frame
 from talkface.io.audio import resample
-from talkface.pipelines.two_stage import GenerateOptions
+from talkface.pipelines.options import GenerateOptions
 
 BILABIALS = {"p", "b", "m"}
 OPEN_VOWELS = {"a", "aI", "aU", "A:", "O:", "a#", "V", "E", "{"}

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from talkface.pipelines.two_stage import TwoStagePipeline
     from talkface.types import Video
 
 _PIPELINES: dict = {}
@@ -28,21 +27,37 @@ def available_models() -> list[str]:
     return names()
 
 
-def load_pipeline(model: str | None = None, renderer: str = "warp") -> TwoStagePipeline:
-    """The inference pipeline of a shipped motion model (default: the best measured) or a
-    checkpoint path, with the warp renderer or a texture generator (name or checkpoint path)."""
+def load_pipeline(model: str | None = None, renderer: str = "warp"):
+    """The inference pipeline of a shipped model (default: the best measured) or a checkpoint
+    path: a TwoStagePipeline (speech -> motion -> frames, with the warp renderer or a neural
+    one, by name or checkpoint path) or, for a temporal GAN, a TemporalGANPipeline."""
     from talkface.errors import TalkfaceError
-    from talkface.pipelines.two_stage import TwoStagePipeline
-    from talkface.registry import COMPONENTS, DEFAULT_MODEL, EVALUATORS
+    from talkface.registry import COMPONENTS, DEFAULT_MODEL, EVALUATORS, MODEL_ALIASES
 
-    model = model or DEFAULT_MODEL
+    model = MODEL_ALIASES.get(model, model) or DEFAULT_MODEL
     if model in EVALUATORS or model in COMPONENTS:
         raise TalkfaceError(
             f"{model} is not a speech -> motion model; choose from {available_models()}"
         )
     if (model, renderer) not in _PIPELINES:
-        _PIPELINES[model, renderer] = TwoStagePipeline.from_pretrained(model, renderer)
+        _PIPELINES[model, renderer] = _build_pipeline(model, renderer)
     return _PIPELINES[model, renderer]
+
+
+def _build_pipeline(model: str, renderer: str):
+    from talkface.errors import TalkfaceError
+    from talkface.pipelines.temporal_gan import TemporalGANPipeline
+    from talkface.pipelines.two_stage import TwoStagePipeline
+    from talkface.weights import load_model, load_weights
+
+    checkpoint = load_weights(model)
+    if checkpoint.get("architecture") != "TemporalGenerator":
+        return TwoStagePipeline.from_pretrained(model, renderer)
+    if str(renderer) != "warp":
+        raise TalkfaceError(
+            "the temporal GAN draws whole frames itself: --renderer does not apply"
+        )
+    return TemporalGANPipeline(load_model(checkpoint))
 
 
 def generate(
@@ -53,8 +68,10 @@ def generate(
     Args:
         image: photo path (JPEG/PNG/WebP/BMP, ...) or (H, W, 3) uint8 RGB array.
         audio: path of any audio file or video with sound, or (N,) float32 mono at 16 kHz.
-        model: a name from available_models() or a checkpoint path; None = the default.
-        renderer: "warp" or a texture generator (shipped name or checkpoint path).
+        model: a name from available_models() (or "temporal-gan") or a checkpoint path;
+            None = the default.
+        renderer: "warp" or a neural renderer (shipped name or checkpoint path); landmark
+            models only (the temporal GAN draws its own frames).
         **options: fields of GenerateOptions: fps, seed, face, blink_rate, head_motion,
             crop_size, motion_scale.
     Returns:

@@ -53,13 +53,14 @@ TRAIN_RECIPES = {
     "syncnet": "sync expert: lower-face video <-> audio embeddings",
     "texture": "Sinha et al. texture generator: landmarks -> frames (attention + colour, LSGAN)",
     "vgnet": "ATVGnet VG-net: landmark sequences -> frames (ConvGRU, regression discriminator)",
+    "temporal-gan": "Vougioukas et al. temporal GAN: still + raw audio -> frames (3 discriminators)",
 }
 
 
 def _train_module(recipe: str):
     import importlib
 
-    return importlib.import_module(f"talkface.train.{recipe}")
+    return importlib.import_module(f"talkface.train.{recipe.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -295,7 +296,7 @@ def _evaluate(args) -> None:
 def _generate(args) -> None:
     import talkface
     from talkface.io.video import check_output_path
-    from talkface.pipelines.two_stage import GenerateOptions
+    from talkface.pipelines.options import GenerateOptions
 
     start = time.time()
     sample_image, sample_audio = talkface.sample_paths()

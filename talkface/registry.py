@@ -34,6 +34,8 @@ MODELS: dict[str, ModelSpec] = {
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
+# short names `--model` also takes: the paper's name -> the shipped model
+MODEL_ALIASES: dict[str, str] = {}
 # `--motion` choices: the paper's name -> the shipped speech -> motion model
 MOTION_MODELS = {"atvgnet": "atnet-grid", "sinha": "sinha-grid", "dirfa": "dirfa-grid"}
 

@@ -53,7 +53,7 @@ def model_state(checkpoint: dict) -> tuple[dict, dict]:
 
 def architectures() -> dict:
     """Class name stored in a checkpoint -> (model class, config class)."""
-    from talkface.models import atvgnet, dirfa, sinha, syncnet
+    from talkface.models import atvgnet, dirfa, sinha, syncnet, vougioukas
 
     return {
         "AudioToLandmark": (
@@ -74,6 +74,22 @@ def architectures() -> dict:
         ),
         "DIRFA": (dirfa.DIRFA, dirfa.DIRFAConfig),
         "SyncNet": (syncnet.SyncNet, syncnet.SyncNetConfig),
+        "TemporalGenerator": (
+            vougioukas.TemporalGenerator,
+            vougioukas.TemporalGANConfig,
+        ),
+        "FrameDiscriminator": (
+            vougioukas.FrameDiscriminator,
+            vougioukas.FrameDiscriminatorConfig,
+        ),
+        "SequenceDiscriminator": (
+            vougioukas.SequenceDiscriminator,
+            vougioukas.SequenceDiscriminatorConfig,
+        ),
+        "SyncDiscriminator": (
+            vougioukas.SyncDiscriminator,
+            vougioukas.SyncDiscriminatorConfig,
+        ),
     }
 
 

@@ -122,7 +122,7 @@ def test_mouth_moves_with_speech_and_rests_in_silence(tmp_path, speech):
     assert speaking.mean() > rest.mean() + 1.0  # the mouth opens to speak
     # and the lip targets themselves do not move at all in the silence
     from talkface.face.landmarks import MOUTH
-    from talkface.pipelines.two_stage import GenerateOptions
+    from talkface.pipelines.options import GenerateOptions
 
     pipe = talkface.load_pipeline()
     face = pipe.prepare_face(talkface.sample_paths()[0])

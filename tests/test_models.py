@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from talkface.models import atvgnet, dirfa, sinha
+from talkface.models import atvgnet, dirfa, sinha, vougioukas
+from talkface.models.vougioukas import AUDIO_WINDOW, SNIPPET_FRAMES
 
 
 def _atnet_inputs(c, batch, frames, g):
@@ -55,6 +56,34 @@ def _dirfa_inputs(c, batch, frames, g):
     return (
         torch.randn(batch, frames, c.context, c.n_mels, generator=g),
         torch.randn(batch, frames, c.n_params, generator=g),
+    )
+
+
+def _temporal_gan_inputs(c, batch, frames, g):
+    return (
+        torch.rand(batch, 3, c.size, c.size, generator=g) * 2 - 1,
+        0.1 * torch.randn(batch, frames, AUDIO_WINDOW, generator=g),
+        torch.randn(batch, frames, c.noise_dim, generator=g),
+    )
+
+
+def _frame_d_inputs(c, batch, frames, g):
+    return tuple(
+        torch.rand(batch, 3, c.size, c.size, generator=g) * 2 - 1 for _ in "ab"
+    )
+
+
+def _sequence_d_inputs(c, batch, frames, g):
+    return (
+        torch.rand(batch, frames, 3, c.size, c.size, generator=g) * 2 - 1,
+        0.1 * torch.randn(batch, frames, AUDIO_WINDOW, generator=g),
+    )
+
+
+def _sync_d_inputs(c, batch, frames, g):
+    return (
+        torch.rand(batch, SNIPPET_FRAMES, 3, c.size // 2, c.size, generator=g) * 2 - 1,
+        0.1 * torch.randn(batch, AUDIO_WINDOW, generator=g),
     )
 
 
@@ -115,6 +144,34 @@ MODELS = {
         dirfa.PRESETS["dirfa-tiny"],
         _dirfa_inputs,
         lambda c, b, t: (b, t, c.n_params, c.bins),
+        3.0,
+    ),
+    "temporal-gan": (
+        vougioukas.TemporalGenerator,
+        vougioukas.PRESETS["temporal-gan-tiny"],
+        _temporal_gan_inputs,
+        lambda c, b, t: (b, t, 3, c.size, c.size),
+        1.0,  # frames live in [-1, 1]
+    ),
+    "frame-d": (
+        vougioukas.FrameDiscriminator,
+        vougioukas.FRAME_PRESETS["frame-tiny"],
+        _frame_d_inputs,
+        lambda c, b, t: (b,),
+        3.0,
+    ),
+    "sequence-d": (
+        vougioukas.SequenceDiscriminator,
+        vougioukas.SEQUENCE_PRESETS["sequence-tiny"],
+        _sequence_d_inputs,
+        lambda c, b, t: (b,),
+        3.0,
+    ),
+    "sync-d": (
+        vougioukas.SyncDiscriminator,
+        vougioukas.SYNC_PRESETS["sync-tiny"],
+        _sync_d_inputs,
+        lambda c, b, t: (b,),
         3.0,
     ),
 }
@@ -349,3 +406,56 @@ def test_dirfa_same_seed_same_animation_other_seed_differs():
 
     torch.testing.assert_close(sample(1), sample(1))
     assert not torch.allclose(sample(1), sample(2))
+
+
+# -- Vougioukas et al. temporal GAN ------------------------------------------------------------
+
+
+def test_temporal_gan_streams_and_each_input_matters():
+    model = _build("temporal-gan").eval()
+    still, audio, noise = _inputs("temporal-gan", batch=1, frames=6)
+    identity = model.encode_identity(still)
+    full, _ = model.decode(identity, audio, noise)
+    first, state = model.decode(identity, audio[:, :2], noise[:, :2])
+    second, _ = model.decode(identity, audio[:, 2:], noise[:, 2:], state)
+    torch.testing.assert_close(torch.cat([first, second], 1), full)
+    # in training mode (batch statistics; a fresh model's running ones mute small inputs)
+    model.train()
+    still, audio, noise = _inputs("temporal-gan", batch=2, frames=6)
+    full = model(still, audio, noise)
+    for changed in (
+        model(still.flip(-1), audio, noise),  # the identity's skips and code
+        model(still, audio.flip(-1), noise),  # the content encoding
+        model(still, audio, noise.flip(-1)),  # the noise generator
+    ):
+        assert (changed - full).abs().max() > 1e-3
+
+
+def test_temporal_gan_port_matches_the_paper_structure():
+    config = vougioukas.PRESETS["temporal-gan-grid"]
+    model = vougioukas.TemporalGenerator(config)
+    convs = [
+        m for m in model.identity_encoder.modules() if isinstance(m, torch.nn.Conv2d)
+    ]
+    assert len(convs) == 6  # 6 strided layers down to z_id (paper 001 sec. 3.1.1)
+    first = model.audio_encoder.net[0]
+    assert (first.kernel_size[0], first.stride[0]) == (
+        80,
+        16,
+    )  # 5 ms kernel, 1 ms stride
+    assert model.content_rnn.hidden_size == 256 and model.noise_rnn.hidden_size == 10
+    assert config.noise_std**2 == pytest.approx(0.6)
+    frame_d = vougioukas.FrameDiscriminator(vougioukas.FRAME_PRESETS["frame-grid"])
+    layers = [m for m in frame_d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(layers) == 6 and layers[0].in_channels == 6  # frame + still condition
+    still = torch.zeros(1, 3, 128, 128)
+    frames = model(still, torch.zeros(1, 2, AUDIO_WINDOW), torch.zeros(1, 2, 10))
+    assert frames.shape == (1, 2, 3, 128, 128)
+
+
+def test_sync_discriminator_is_a_function_of_the_embedding_distance():
+    model = _build("sync-d").eval()
+    video, audio = _inputs("sync-d", batch=3)
+    distance = model.distance(video, audio)
+    w, b = model.classify.weight.item(), model.classify.bias.item()
+    torch.testing.assert_close(model(video, audio), w * distance + b)

@@ -4,6 +4,7 @@ import pytest
 from talkface.features.align import (
     FEATURE_RATE,
     SAMPLE_RATE,
+    audio_windows,
     feature_windows,
     frame_centres,
     frame_to_feature_index,
@@ -58,3 +59,15 @@ def test_frame_centres_and_indices_agree():
     np.testing.assert_array_equal(
         seconds_to_frame(np.array([0.0, 0.039, 0.04, 1.0]), 25), [0, 0, 1, 25]
     )
+
+
+def test_audio_windows_centred_on_each_frame_with_silence_past_the_ends():
+    wav = np.arange(1, SAMPLE_RATE + 1, dtype=np.float32)  # sample i holds i + 1
+    windows = audio_windows(wav, 25, 25.0, 3200)
+    assert windows.shape == (25, 3200)
+    # frame 12's centre is 0.5 s = sample 8000: the window's middle
+    assert windows[12, 1600] == 8001
+    # one window per frame, hop = SAMPLE_RATE / fps (paper 001 eq. 1)
+    assert np.all(np.diff(windows[1:-1, 1600]) == SAMPLE_RATE / 25)
+    assert np.all(windows[0, :1280] == 0) and windows[0, 1280] == 1
+    assert np.all(windows[-1, -1280:] == 0) and windows[-1, -1281] == SAMPLE_RATE

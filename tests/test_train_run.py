@@ -102,6 +102,12 @@ def _rows(path):
             "--model vgnet-tiny --discriminator regression-tiny --steps-per-epoch 2 "
             "--val-clips 1 --sequence 3".split(),
         ),
+        (
+            "temporal-gan",
+            "--model temporal-gan-tiny --frame-discriminator frame-tiny "
+            "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
+            "--steps-per-epoch 2 --val-clips 1 --sequence 11".split(),
+        ),
     ],
 )
 def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path):

@@ -55,6 +55,18 @@ def feature_windows(
     return features[index]
 
 
+def audio_windows(
+    wav: np.ndarray, n_frames: int, fps: float, window: int
+) -> np.ndarray:
+    """(n_frames, window) raw-audio windows centred on each video frame (Vougioukas et al.:
+    hop = SAMPLE_RATE / fps); samples before the start or past the end are silence (zeros)."""
+    start = np.round(frame_centres(n_frames, fps) * SAMPLE_RATE).astype(np.int64)
+    start -= window // 2
+    padded = np.pad(wav, (window, window + max(0, start[-1] + window - len(wav))))
+    index = start[:, None] + window + np.arange(window)[None, :]
+    return padded[index]
+
+
 def frame_to_feature_index(frame: np.ndarray | int, fps: float) -> np.ndarray:
     """Feature frame nearest to the centre of video frame(s) `frame`."""
     return np.round((np.asarray(frame) + 0.5) / fps * FEATURE_RATE).astype(np.int64)

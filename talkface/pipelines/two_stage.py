@@ -16,21 +16,15 @@ Each step is public for research use: prepare_face(), motion(), render().
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from talkface.errors import TalkfaceError
-from talkface.face.align import (
-    FaceCrop,
-    PasteBack,
-    crop_face,
-    native_crop_size,
-    paste_mask,
-)
+from talkface.face.align import PasteBack, paste_mask
 from talkface.face.landmarks import BROWS, JAW, MOUTH
+from talkface.face.prepare import PreparedFace, prepare_face
 from talkface.features.align import (
     SAMPLE_RATE,
     feature_windows,
@@ -39,7 +33,6 @@ from talkface.features.align import (
 )
 from talkface.features.audio import speech_features
 from talkface.io.audio import is_silent, load_audio
-from talkface.io.image import load_image
 from talkface.models.atvgnet import AudioToLandmark, VGNet
 from talkface.models.dirfa import (
     DEFAULT_TOP_K,
@@ -51,64 +44,15 @@ from talkface.models.sinha import EYE_REGION, BlinkGenerator, TextureGenerator
 from talkface.motion.blinks import blink_motion, close_eyelids
 from talkface.motion.params import apply_head_pose, load_motion_basis
 from talkface.motion.retarget import retarget
+from talkface.pipelines.options import GenerateOptions
 from talkface.types import Motion, Video
 
 # The landmark regressors also predict the training speaker's brow habits; only the lower jaw
 # (below the ears) and the lips follow speech. Brows come from the blink generator (or DIRFA).
 SPEECH_POINTS = np.concatenate([JAW[4:13], MOUTH])
-# Regression to the mean makes the AT-net under-articulate voices it never heard; 1.3 was
-# chosen on GRID val (docs/results.md).
-DEFAULT_MOTION_SCALE = 1.3
 # frames this far below the utterance's loudest are silence: lips at rest
 SILENCE_DB = 45.0
 SILENCE_SOFTNESS_DB = 6.0
-
-
-@dataclass(frozen=True)
-class GenerateOptions:
-    """What a user can choose for one generation."""
-
-    fps: float = 25.0  # output frame rate
-    seed: int | None = None  # makes blinks, brows and head motion reproducible
-    face: int = 0  # which detected face to animate, 0 = the largest
-    blink_rate: float | None = None  # blinks per second; None = natural, 0 = no blinks
-    head_motion: float = 1.0  # scales head motion (DIRFA); 0 = still head
-    # face crop size in pixels; None = the face's own resolution
-    crop_size: int | None = None
-    motion_scale: float = DEFAULT_MOTION_SCALE  # multiplies lip and jaw motion
-    # frames show the renderer at work instead: crop + landmarks | attention | colour maps
-    debug: bool = False
-
-    def __post_init__(self):
-        if not 1 <= self.fps <= 120:
-            raise TalkfaceError(f"fps must be between 1 and 120, got {self.fps}")
-        if self.face < 0:
-            raise TalkfaceError(f"face index must be >= 0, got {self.face}")
-        if self.blink_rate is not None and not 0 <= self.blink_rate <= 3:
-            raise TalkfaceError(
-                f"blink rate must be between 0 and 3 per second, got {self.blink_rate}"
-            )
-        if not 0 <= self.head_motion <= 2:
-            raise TalkfaceError(
-                f"head motion must be between 0 and 2, got {self.head_motion}"
-            )
-        if not 0 <= self.motion_scale <= 3:
-            raise TalkfaceError(
-                f"motion scale must be between 0 and 3, got {self.motion_scale}"
-            )
-        if self.crop_size is not None and not 64 <= self.crop_size <= 1024:
-            raise TalkfaceError(
-                f"crop size must be between 64 and 1024, got {self.crop_size}"
-            )
-
-
-@dataclass(frozen=True)
-class PreparedFace:
-    """The photo (padded to even size) and its aligned crop."""
-
-    photo: np.ndarray  # (H, W, 3) uint8, H and W even
-    crop: FaceCrop
-    landmarks: np.ndarray  # (68, 2) in photo pixels
 
 
 class TwoStagePipeline:
@@ -153,28 +97,7 @@ class TwoStagePipeline:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def prepare_face(
-        self,
-        image: str | Path | np.ndarray,
-        face: int = 0,
-        crop_size: int | None = None,
-    ) -> PreparedFace:
-        """Detect the face, find its 68 landmarks and cut the aligned crop."""
-        from talkface.face.detect import detect_faces
-        from talkface.face.landmarks import detect_landmarks
-
-        photo = _even_size(load_image(image))
-        boxes = detect_faces(photo)
-        name = image if not isinstance(image, np.ndarray) else "the image"
-        if not boxes:
-            raise TalkfaceError(f"no face found in {name}")
-        if face >= len(boxes):
-            raise TalkfaceError(
-                f"face {face} requested but only {len(boxes)} face(s) found in {name}"
-            )
-        landmarks = detect_landmarks(photo, boxes[face])
-        size = crop_size or native_crop_size(landmarks)
-        return PreparedFace(photo, crop_face(photo, landmarks, size), landmarks)
+    prepare_face = staticmethod(prepare_face)
 
     @torch.no_grad()
     def motion(
@@ -298,14 +221,6 @@ class TwoStagePipeline:
         render_frame = self.render(face, motion, options.debug)
         h, w = render_frame(0).shape[:2] if options.debug else face.photo.shape[:2]
         return Video(render_frame, len(motion), options.fps, wav, SAMPLE_RATE, h, w)
-
-
-def _even_size(photo: np.ndarray) -> np.ndarray:
-    """Pad to even height and width (H.264 yuv420p needs them) by repeating the last row/col."""
-    h, w = photo.shape[:2]
-    if h % 2 == 0 and w % 2 == 0:
-        return photo
-    return np.pad(photo, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
 
 
 def _speech_gate(log_energy: np.ndarray, n_frames: int, fps: float) -> np.ndarray:

@@ -45,16 +45,19 @@ class RendererTrainConfig:
     resume: bool = False
 
 
-def load_crops(cache: str, split: str, size: int, **filters) -> list[dict]:
+def load_crops(
+    cache: str, split: str, size: int, extra: tuple[str, ...] = (), **filters
+) -> list[dict]:
     """Clips of a split with "crops" (T, size, size, 3) uint8 and "crop_landmarks" (T, 68, 2),
-    resized from the cache's 128 px crops when the model works at another size."""
+    resized from the cache's 128 px crops when the model works at another size (and the
+    cache's `extra` arrays)."""
     import cv2
 
     keys = (
         f"crop_{CACHE_CROP}x{CACHE_CROP}",
         f"crop_landmarks_{CACHE_CROP}x{CACHE_CROP}",
     )
-    clips = load_split(cache, split, keys=(*keys, "fps"), **filters)
+    clips = load_split(cache, split, keys=(*keys, "fps", *extra), **filters)
     for clip in clips:
         crops, points = clip.pop(keys[0]), clip.pop(keys[1])
         if size != CACHE_CROP:

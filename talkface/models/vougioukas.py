@@ -1,0 +1,408 @@
+"""Vougioukas et al. temporal GAN (BMVC 2018 paper 003, IJCV 2019 paper 001): a still image and
+raw speech -> video, with no landmarks anywhere.
+
+Generator (paper 001 sec. 3.1, layer rules from the released `sda` code, narrowed for CPU):
+    z_id, skips = IdentityEncoder(still)                    6 strided convs + BN + ReLU
+    z_c[t]      = GRU(AudioEncoder(a_t))                    0.2 s raw-audio window per frame
+    z_n[t]      = tanh(GRU(n_t)), n_t ~ N(0, 0.6 I_10)     spontaneous expressions (blinks)
+    x[t]        = FrameDecoder([z_c[t] | z_n[t] | z_id], skips)   U-Net transposed convs, tanh
+Both GRUs carry their state, so the generator streams frame by frame.
+
+Discriminators (sec. 3.2):
+    FrameDiscriminator     6-layer CNN on a frame with the still stacked as a condition
+    SequenceDiscriminator  spatio-temporal CNN + audio encoding -> GRU -> one logit at the end
+    SyncDiscriminator      lower-face 5-frame snippet and its 0.2 s of audio -> two encoders ->
+                           Euclidean distance -> a one-weight logistic classifier
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from talkface.features.align import SAMPLE_RATE
+
+AUDIO_WINDOW = SAMPLE_RATE // 5  # 0.2 s of 16 kHz audio per video frame (3200 samples)
+SNIPPET_FRAMES = 5  # the sync discriminator's 0.2 s at 25 fps
+
+
+def _prime_factors(n: int) -> list[int]:
+    factors, p = [], 2
+    while n > 1:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    return factors
+
+
+def _check_square_size(size: int) -> None:
+    if size < 32 or size & (size - 1):
+        raise ValueError(f"size must be a power of two >= 32, got {size}")
+
+
+@dataclass(frozen=True)
+class TemporalGANConfig:
+    size: int = 128  # square aligned face crop
+    channels: int = (
+        16  # first identity-encoder width, doubling per layer up to 8x (paper 64)
+    )
+    identity_dim: int = 128  # z_id
+    audio_channels: int = 16  # first audio-encoder width, doubling per layer
+    audio_dim: int = 256  # audio frame encoding, input of the content GRU
+    content_dim: int = 256  # z_c
+    noise_dim: int = 10  # z_n
+    noise_std: float = 0.6**0.5  # variance 0.6 (paper 001 sec. 3.1.4)
+
+    features = "raw"  # pipelines feed 0.2 s waveform windows, one per video frame
+
+    def __post_init__(self):
+        _check_square_size(self.size)
+
+
+@dataclass(frozen=True)
+class FrameDiscriminatorConfig:
+    size: int = 128
+    channels: int = 32
+
+    def __post_init__(self):
+        _check_square_size(self.size)
+
+
+@dataclass(frozen=True)
+class SequenceDiscriminatorConfig:
+    size: int = 128
+    channels: int = 16
+    audio_channels: int = 8
+    audio_dim: int = 64
+    hidden: int = 128
+
+    def __post_init__(self):
+        _check_square_size(self.size)
+
+
+@dataclass(frozen=True)
+class SyncDiscriminatorConfig:
+    size: int = 128  # of the full crop; the discriminator sees its lower half
+    channels: int = 32
+    audio_channels: int = 16
+    embedding: int = 128
+
+    def __post_init__(self):
+        _check_square_size(self.size)
+
+
+PRESETS = {
+    "temporal-gan-grid": TemporalGANConfig(),
+    "temporal-gan-tiny": TemporalGANConfig(
+        size=32,
+        channels=4,
+        identity_dim=8,
+        audio_channels=4,
+        audio_dim=8,
+        content_dim=8,
+        noise_dim=3,
+    ),
+}
+FRAME_PRESETS = {
+    "frame-grid": FrameDiscriminatorConfig(),
+    "frame-tiny": FrameDiscriminatorConfig(size=32, channels=4),
+}
+SEQUENCE_PRESETS = {
+    "sequence-grid": SequenceDiscriminatorConfig(),
+    "sequence-tiny": SequenceDiscriminatorConfig(
+        size=32, channels=4, audio_channels=4, audio_dim=4, hidden=8
+    ),
+}
+SYNC_PRESETS = {
+    "sync-grid": SyncDiscriminatorConfig(),
+    "sync-tiny": SyncDiscriminatorConfig(
+        size=32, channels=4, audio_channels=4, embedding=8
+    ),
+}
+
+
+class AudioEncoder(nn.Module):
+    """(N, AUDIO_WINDOW) raw waveform windows -> (N, dim) in [-1, 1].
+
+    First a large kernel (5 ms, stride 1 ms), then one layer per prime factor of the remaining
+    length, each with kernel 2 * stride - 1, widths doubling from `channels` (capped at 16x);
+    a last 1x1 conv to `dim` with tanh (sda's encoder_audio)."""
+
+    def __init__(self, channels: int, dim: int):
+        super().__init__()
+        kernel, stride = SAMPLE_RATE // 200, SAMPLE_RATE // 1000  # 80, 16
+        pad = (kernel - stride) // 2
+        length = (AUDIO_WINDOW + 2 * pad - kernel) // stride + 1  # 200
+        layers: list[nn.Module] = [
+            nn.Conv1d(1, channels, kernel, stride, pad, bias=False),
+            nn.BatchNorm1d(channels),
+            nn.ReLU(inplace=True),
+        ]
+        width = channels
+        for s in _prime_factors(length):
+            out = min(2 * width, 16 * channels)
+            layers += [
+                nn.Conv1d(width, out, 2 * s - 1, s, s - 1, bias=False),
+                nn.BatchNorm1d(out),
+                nn.ReLU(inplace=True),
+            ]
+            width = out
+        layers += [nn.Conv1d(width, dim, 1), nn.Tanh(), nn.Flatten()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.net(audio[:, None])
+
+
+def _widths(channels: int, n: int) -> list[int]:
+    return [channels * min(2**i, 8) for i in range(n)]
+
+
+class IdentityEncoder(nn.Module):
+    """(B, 3, S, S) still -> z_id (B, identity_dim) and the U-Net skips, finest first."""
+
+    def __init__(self, config: TemporalGANConfig):
+        super().__init__()
+        n = config.size.bit_length() - 3  # strided layers down to 4 x 4 (5 at 128 px)
+        widths = _widths(config.channels, n)
+        self.blocks = nn.ModuleList()
+        cin = 3
+        for w in widths:
+            self.blocks.append(
+                nn.Sequential(
+                    nn.Conv2d(cin, w, 4, 2, 1, bias=False),
+                    nn.BatchNorm2d(w),
+                    nn.ReLU(inplace=True),
+                )
+            )
+            cin = w
+        # the last of the paper's six layers: 4 x 4 -> 1 x 1
+        self.code = nn.Sequential(nn.Conv2d(cin, config.identity_dim, 4), nn.Tanh())
+
+    def forward(self, still: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        skips = []
+        x = still
+        for block in self.blocks:
+            x = block(x)
+            skips.append(x)
+        return self.code(x).flatten(1), skips
+
+
+class FrameDecoder(nn.Module):
+    """(N, latent) + identity skips -> (N, 3, S, S) frames in [-1, 1].
+
+    latent -> 4 x 4 map; then per skip (coarsest first): concatenate it, a 3x3 transposed conv
+    keeps the size, a 4x4 stride-2 transposed conv doubles it; a last 3x3 conv + tanh."""
+
+    def __init__(self, config: TemporalGANConfig, latent: int):
+        super().__init__()
+        n = config.size.bit_length() - 3
+        widths = _widths(config.channels, n)[::-1]  # coarsest first
+        self.stem = nn.Sequential(
+            nn.ConvTranspose2d(latent, widths[0], 4, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        )
+        self.blocks = nn.ModuleList()
+        cin = widths[0]
+        for skip, out in zip(widths, [*widths[1:], config.channels]):
+            self.blocks.append(
+                nn.Sequential(
+                    nn.ConvTranspose2d(cin + skip, cin, 3, 1, 1, bias=False),
+                    nn.BatchNorm2d(cin),
+                    nn.ReLU(inplace=True),
+                    nn.ConvTranspose2d(cin, out, 4, 2, 1, bias=False),
+                    nn.BatchNorm2d(out),
+                    nn.ReLU(inplace=True),
+                )
+            )
+            cin = out
+        self.out = nn.Sequential(nn.Conv2d(cin, 3, 3, 1, 1), nn.Tanh())
+
+    def forward(self, latent: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        x = self.stem(latent[:, :, None, None])
+        for block, skip in zip(self.blocks, reversed(skips)):
+            x = block(torch.cat([x, skip], 1))
+        return self.out(x)
+
+
+@dataclass
+class GeneratorState:
+    """What the generator carries from one frame to the next: both GRUs' hidden states."""
+
+    content: torch.Tensor | None = None  # (1, B, content_dim)
+    noise: torch.Tensor | None = None  # (1, B, noise_dim)
+
+
+@dataclass
+class Identity:
+    """The still image's encoding, computed once per video."""
+
+    code: torch.Tensor  # (B, identity_dim)
+    skips: list[torch.Tensor]
+
+
+class TemporalGenerator(nn.Module):
+    """Still image + raw audio windows (+ Gaussian noise) -> frames (paper 001 fig. 3)."""
+
+    def __init__(self, config: TemporalGANConfig):
+        super().__init__()
+        self.config = config
+        self.identity_encoder = IdentityEncoder(config)
+        self.audio_encoder = AudioEncoder(config.audio_channels, config.audio_dim)
+        self.content_rnn = nn.GRU(
+            config.audio_dim, config.content_dim, batch_first=True
+        )
+        self.noise_rnn = nn.GRU(config.noise_dim, config.noise_dim, batch_first=True)
+        latent = config.content_dim + config.noise_dim + config.identity_dim
+        self.decoder = FrameDecoder(config, latent)
+
+    def encode_identity(self, still: torch.Tensor) -> Identity:
+        """(B, 3, S, S) still in [-1, 1] -> its code and skips."""
+        return Identity(*self.identity_encoder(still))
+
+    def sample_noise(
+        self, batch: int, frames: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """(B, T, noise_dim) the noise generator's Gaussian input."""
+        n = torch.randn(batch, frames, self.config.noise_dim, generator=generator)
+        return (n * self.config.noise_std).to(self.device)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def decode(
+        self,
+        identity: Identity,
+        audio: torch.Tensor,
+        noise: torch.Tensor,
+        state: GeneratorState | None = None,
+    ) -> tuple[torch.Tensor, GeneratorState]:
+        """(B, T, AUDIO_WINDOW) audio windows + (B, T, noise_dim) noise -> (B, T, 3, S, S)
+        frames and the state after the last frame (pass it back in to continue)."""
+        state = state or GeneratorState()
+        b, t = audio.shape[:2]
+        encoded = self.audio_encoder(audio.flatten(0, 1)).unflatten(0, (b, t))
+        content, content_state = self.content_rnn(encoded, state.content)
+        spontaneous, noise_state = self.noise_rnn(noise, state.noise)
+        latent = torch.cat(
+            [
+                content,
+                torch.tanh(spontaneous),
+                identity.code[:, None].expand(b, t, -1),
+            ],
+            -1,
+        )
+        skips = [s.repeat_interleave(t, 0) for s in identity.skips]
+        frames = self.decoder(latent.flatten(0, 1), skips)
+        return frames.unflatten(0, (b, t)), GeneratorState(content_state, noise_state)
+
+    def forward(
+        self, still: torch.Tensor, audio: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor:
+        """(B, 3, S, S) still, (B, T, AUDIO_WINDOW) audio, (B, T, noise_dim) -> (B, T, 3, S, S)."""
+        frames, _ = self.decode(self.encode_identity(still), audio, noise)
+        return frames
+
+
+def _leaky_down(cin: int, cout: int, norm: bool, conv=nn.Conv2d, **kw) -> nn.Sequential:
+    layers = [conv(cin, cout, bias=not norm, **kw)]
+    if norm:
+        layers.append(
+            nn.BatchNorm2d(cout) if conv is nn.Conv2d else nn.BatchNorm3d(cout)
+        )
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+class FrameDiscriminator(nn.Module):
+    """(B, 3, S, S) frame + (B, 3, S, S) still -> (B,) realness logits (sec. 3.2.1)."""
+
+    def __init__(self, config: FrameDiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        widths = _widths(config.channels, config.size.bit_length() - 3)
+        layers, cin = [], 6
+        for i, w in enumerate(widths):
+            layers.append(
+                _leaky_down(cin, w, norm=i > 0, kernel_size=4, stride=2, padding=1)
+            )
+            cin = w
+        self.net = nn.Sequential(*layers, nn.Conv2d(cin, 1, 4), nn.Flatten(0))
+
+    def forward(self, frame: torch.Tensor, still: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([frame, still], 1))
+
+
+class SequenceDiscriminator(nn.Module):
+    """(B, T, 3, S, S) video + (B, T, AUDIO_WINDOW) audio -> (B,) logits (sec. 3.2.2).
+
+    Spatio-temporal convolutions (3 x 4 x 4, stride 1 x 2 x 2) keep one feature map per frame;
+    each frame's pooled features and audio encoding go through a GRU, and a linear layer
+    judges the state after the last frame."""
+
+    def __init__(self, config: SequenceDiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        widths = _widths(config.channels, config.size.bit_length() - 3)
+        layers, cin = [], 3
+        for i, w in enumerate(widths):
+            layers.append(
+                _leaky_down(
+                    cin,
+                    w,
+                    norm=i > 0,
+                    conv=nn.Conv3d,
+                    kernel_size=(3, 4, 4),
+                    stride=(1, 2, 2),
+                    padding=(1, 1, 1),
+                )
+            )
+            cin = w
+        self.video = nn.Sequential(*layers)
+        self.audio = AudioEncoder(config.audio_channels, config.audio_dim)
+        self.rnn = nn.GRU(cin + config.audio_dim, config.hidden, batch_first=True)
+        self.classify = nn.Linear(config.hidden, 1)
+
+    def forward(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        b, t = video.shape[:2]
+        maps = self.video(video.transpose(1, 2))  # (B, C, T, s, s)
+        features = maps.mean((3, 4)).transpose(1, 2)  # (B, T, C)
+        sound = self.audio(audio.flatten(0, 1)).unflatten(0, (b, t))
+        _, last = self.rnn(torch.cat([features, sound], -1))
+        return self.classify(last[0]).squeeze(1)
+
+
+class SyncDiscriminator(nn.Module):
+    """Lower-face snippets (B, 5, 3, S/2, S) + their 0.2 s of audio (B, AUDIO_WINDOW) -> (B,)
+    in-sync logits: a * ||e_video - e_audio|| + b (sec. 3.2.3, fig. 5)."""
+
+    def __init__(self, config: SyncDiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        # video: the 5 frames stacked as channels, halved down to a 4 x 8 map
+        widths = _widths(config.channels, (config.size // 2).bit_length() - 3)
+        layers, cin = [], 3 * SNIPPET_FRAMES
+        for i, w in enumerate(widths):
+            layers.append(
+                _leaky_down(cin, w, norm=i > 0, kernel_size=4, stride=2, padding=1)
+            )
+            cin = w
+        self.video = nn.Sequential(
+            *layers, nn.Flatten(), nn.Linear(cin * 4 * 8, config.embedding), nn.Tanh()
+        )
+        self.audio = AudioEncoder(config.audio_channels, config.embedding)
+        self.classify = nn.Linear(1, 1)
+
+    def distance(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        """(B,) Euclidean distance between the snippet's video and audio embeddings."""
+        v = self.video(video.flatten(1, 2))
+        a = self.audio(audio)
+        return (v - a).pow(2).sum(1).add(1e-8).sqrt()
+
+    def forward(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.distance(video, audio)[:, None]).squeeze(1)

@@ -1,0 +1,49 @@
+"""What a user can choose for one generation, whichever pipeline makes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from talkface.errors import TalkfaceError
+
+# Regression to the mean makes the AT-net under-articulate voices it never heard; 1.3 was
+# chosen on GRID val (docs/results.md).
+DEFAULT_MOTION_SCALE = 1.3
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What a user can choose for one generation."""
+
+    fps: float = 25.0  # output frame rate
+    seed: int | None = None  # makes blinks, brows and head motion reproducible
+    face: int = 0  # which detected face to animate, 0 = the largest
+    blink_rate: float | None = None  # blinks per second; None = natural, 0 = no blinks
+    head_motion: float = 1.0  # scales head motion (DIRFA); 0 = still head
+    # face crop size in pixels; None = the face's own resolution
+    crop_size: int | None = None
+    motion_scale: float = DEFAULT_MOTION_SCALE  # multiplies lip and jaw motion
+    # frames show the renderer at work instead: crop + landmarks | attention | colour maps
+    debug: bool = False
+
+    def __post_init__(self):
+        if not 1 <= self.fps <= 120:
+            raise TalkfaceError(f"fps must be between 1 and 120, got {self.fps}")
+        if self.face < 0:
+            raise TalkfaceError(f"face index must be >= 0, got {self.face}")
+        if self.blink_rate is not None and not 0 <= self.blink_rate <= 3:
+            raise TalkfaceError(
+                f"blink rate must be between 0 and 3 per second, got {self.blink_rate}"
+            )
+        if not 0 <= self.head_motion <= 2:
+            raise TalkfaceError(
+                f"head motion must be between 0 and 2, got {self.head_motion}"
+            )
+        if not 0 <= self.motion_scale <= 3:
+            raise TalkfaceError(
+                f"motion scale must be between 0 and 3, got {self.motion_scale}"
+            )
+        if self.crop_size is not None and not 64 <= self.crop_size <= 1024:
+            raise TalkfaceError(
+                f"crop size must be between 64 and 1024, got {self.crop_size}"
+            )

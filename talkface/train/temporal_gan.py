@@ -1,0 +1,408 @@
+"""Train the Vougioukas et al. temporal GAN (paper 001 sec. 3.3, paper 003 sec. 2.3).
+
+    talkface train temporal-gan --cache cache/grid --out runs/temporal-gan
+
+A sample is `sequence` consecutive frames of a GRID s1 `train` clip (128 px aligned crops), their
+0.2 s audio windows, and a random frame of the same clip as the still; every sample is mirrored
+half the time and recoloured (one identity is available in bulk). Losses (eq. 2-7):
+
+    L_G = l_img L_adv^img + l_sync L_adv^sync + l_seq L_adv^seq + l_rec L1(lower half)
+    D_img : one frame per sequence (uniform) with the still as a condition, real vs generated
+    D_seq : the whole sequence with its audio, real vs generated
+    D_sync: 0.2 s lower-face snippets: real + in-sync audio (1) against real + shifted audio
+            (0, weight 1/2) and generated + its audio (0, weight 1/2) (fig. 6)
+
+with l_img 1, l_sync 0.8, l_seq 0.2, l_rec 600 (L1 as a mean over the lower half's pixels in
+[-1, 1]). Adam 1e-4 for the generator and D_img, 1e-5 for D_seq and D_sync; the learning rates
+decay by 2% (generator) and 10% (discriminators) every 10 epochs. A weight of 0 drops its term
+and its discriminator (the paper's Table 5 ablations).
+
+Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
+with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
+highest confidence among epochs whose offset is within one frame), face SSIM and lower-half L1.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from talkface.eval.image import ssim
+from talkface.features.align import audio_windows
+from talkface.features.visual import lower_face
+from talkface.models.vougioukas import (
+    AUDIO_WINDOW,
+    FRAME_PRESETS,
+    PRESETS,
+    SEQUENCE_PRESETS,
+    SNIPPET_FRAMES,
+    SYNC_PRESETS,
+    FrameDiscriminator,
+    SequenceDiscriminator,
+    SyncDiscriminator,
+    TemporalGenerator,
+)
+from talkface.render.neural import to_model_range
+from talkface.render.temporal_gan import GANFrames
+from talkface.train.renderer_data import Augment, RendererTrainConfig, load_crops
+from talkface.train.run import TrainRun
+
+MIN_SHIFT = 3  # frames between a snippet and its out-of-sync audio (0.12 s at 25 fps)
+
+
+@dataclass
+class TemporalGANTrainConfig(RendererTrainConfig):
+    out: str = "runs/temporal-gan"
+    model: str = "temporal-gan-grid"  # preset in models.vougioukas.PRESETS
+    frame_discriminator: str = "frame-grid"
+    sequence_discriminator: str = "sequence-grid"
+    sync_discriminator: str = "sync-grid"
+    batch_size: int = 4
+    sequence: int = 16  # frames per training sample (0.64 s at 25 fps)
+    lr: float = 1e-4  # generator and frame discriminator
+    slow_lr: float = 1e-5  # sequence and sync discriminators
+    frame_weight: float = 1.0  # lambda_img
+    sync_weight: float = 0.8  # lambda_sync
+    sequence_weight: float = 0.2  # lambda_seq
+    reconstruction_weight: float = 600.0  # lambda_rec
+    decay_every: int = 10  # epochs
+    generator_decay: float = 0.02
+    discriminator_decay: float = 0.10
+
+    def __post_init__(self):
+        for field, presets in (
+            ("model", PRESETS),
+            ("frame_discriminator", FRAME_PRESETS),
+            ("sequence_discriminator", SEQUENCE_PRESETS),
+            ("sync_discriminator", SYNC_PRESETS),
+        ):
+            if getattr(self, field) not in presets:
+                raise ValueError(
+                    f"unknown {field} preset {getattr(self, field)!r}; "
+                    f"choose from {sorted(presets)}"
+                )
+        if self.sequence < SNIPPET_FRAMES + 2 * MIN_SHIFT:
+            raise ValueError(
+                f"sequence must be at least {SNIPPET_FRAMES + 2 * MIN_SHIFT} frames "
+                "(a sync snippet and its shifted audio)"
+            )
+
+
+TRAIN_CONFIG = TemporalGANTrainConfig
+
+
+@dataclass(frozen=True)
+class GANBatch:
+    still: torch.Tensor  # (B, 3, S, S) in [-1, 1]
+    real: torch.Tensor  # (B, T, 3, S, S)
+    audio: torch.Tensor  # (B, T, AUDIO_WINDOW)
+    snippet: torch.Tensor  # (B,) first frame of each sample's sync snippet
+    shifted: torch.Tensor  # (B, AUDIO_WINDOW) out-of-sync audio for that snippet
+
+
+def make_batch(
+    clips: list[dict], cfg: TemporalGANTrainConfig, rng: np.random.Generator
+) -> GANBatch:
+    stills, reals, audios, snippets, shifted = [], [], [], [], []
+    for _ in range(cfg.batch_size):
+        clip = clips[rng.integers(len(clips))]
+        crops, windows = clip["crops"], clip["audio"]
+        t0 = rng.integers(len(crops) - cfg.sequence + 1)
+        aug = Augment(cfg, rng)
+        stills.append(aug.image(crops[rng.integers(len(crops))]))
+        reals.append([aug.image(c) for c in crops[t0 : t0 + cfg.sequence]])
+        audios.append(windows[t0 : t0 + cfg.sequence])
+        # the snippet's 0.2 s of audio is the window of its middle frame (5 frames = 0.2 s);
+        # its out-of-sync audio comes from at least MIN_SHIFT frames away in the same clip
+        s = rng.integers(cfg.sequence - SNIPPET_FRAMES + 1)
+        middle = t0 + s + SNIPPET_FRAMES // 2
+        far = np.flatnonzero(np.abs(np.arange(len(crops)) - middle) >= MIN_SHIFT)
+        snippets.append(s)
+        shifted.append(windows[rng.choice(far)])
+    return GANBatch(
+        to_model_range(np.stack(stills)),
+        to_model_range(np.stack(reals)),
+        torch.from_numpy(np.stack(audios)).float(),
+        torch.from_numpy(np.array(snippets)),
+        torch.from_numpy(np.stack(shifted)).float(),
+    )
+
+
+def lower_half(frames: torch.Tensor) -> torch.Tensor:
+    return frames[..., frames.shape[-2] // 2 :, :]
+
+
+def snippet_of(
+    frames: torch.Tensor, audio: torch.Tensor, starts: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 5, 3, S/2, S) lower-face snippets starting at `starts` and their in-sync audio."""
+    index = starts[:, None] + torch.arange(SNIPPET_FRAMES)
+    rows = torch.arange(len(frames))[:, None]
+    video = lower_half(frames[rows, index])
+    return video, audio[torch.arange(len(frames)), starts + SNIPPET_FRAMES // 2]
+
+
+def bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    target = torch.full_like(logits, float(real))
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+class Discriminators(torch.nn.Module):
+    """The three discriminators, kept together for checkpoints and optimisers."""
+
+    def __init__(self, cfg: TemporalGANTrainConfig):
+        super().__init__()
+        self.frame = FrameDiscriminator(FRAME_PRESETS[cfg.frame_discriminator])
+        self.sequence = SequenceDiscriminator(
+            SEQUENCE_PRESETS[cfg.sequence_discriminator]
+        )
+        self.sync = SyncDiscriminator(SYNC_PRESETS[cfg.sync_discriminator])
+
+
+def discriminator_losses(
+    critics: dict,
+    batch: GANBatch,
+    fake: torch.Tensor,
+    pick: torch.Tensor,
+    cfg: TemporalGANTrainConfig,
+) -> dict[str, torch.Tensor]:
+    """Each used discriminator's loss on real and (detached) generated data (eq. 2-4); real and
+    generated inputs go through one call (DistributedDataParallel allows one per backward)."""
+    fake = fake.detach()
+    rows = torch.arange(len(fake))
+    losses = {}
+    if cfg.frame_weight > 0:
+        frames = torch.cat([batch.real[rows, pick], fake[rows, pick]])
+        real, generated = critics["frame"](
+            frames, batch.still.repeat(2, 1, 1, 1)
+        ).chunk(2)
+        losses["d_frame"] = bce(real, True) + bce(generated, False)
+    if cfg.sequence_weight > 0:
+        video = torch.cat([batch.real, fake])
+        real, generated = critics["sequence"](video, batch.audio.repeat(2, 1, 1)).chunk(
+            2
+        )
+        losses["d_sequence"] = bce(real, True) + bce(generated, False)
+    if cfg.sync_weight > 0:
+        real_video, audio = snippet_of(batch.real, batch.audio, batch.snippet)
+        fake_video, _ = snippet_of(fake, batch.audio, batch.snippet)
+        in_sync, shifted, generated = critics["sync"](
+            torch.cat([real_video, real_video, fake_video]),
+            torch.cat([audio, batch.shifted, audio]),
+        ).chunk(3)
+        losses["d_sync"] = (
+            bce(in_sync, True) + 0.5 * bce(shifted, False) + 0.5 * bce(generated, False)
+        )
+    return losses
+
+
+def generator_losses(
+    critics: dict,
+    batch: GANBatch,
+    fake: torch.Tensor,
+    pick: torch.Tensor,
+    cfg: TemporalGANTrainConfig,
+) -> dict[str, torch.Tensor]:
+    """The generator's weighted terms of eq. 7 (only those with a non-zero weight)."""
+    rows = torch.arange(len(fake))
+    terms = {}
+    if cfg.frame_weight > 0:
+        terms["g_frame"] = cfg.frame_weight * bce(
+            critics["frame"](fake[rows, pick], batch.still), True
+        )
+    if cfg.sequence_weight > 0:
+        terms["g_sequence"] = cfg.sequence_weight * bce(
+            critics["sequence"](fake, batch.audio), True
+        )
+    if cfg.sync_weight > 0:
+        video, audio = snippet_of(fake, batch.audio, batch.snippet)
+        terms["g_sync"] = cfg.sync_weight * bce(critics["sync"](video, audio), True)
+    if cfg.reconstruction_weight > 0:
+        terms["l1"] = (
+            cfg.reconstruction_weight
+            * (lower_half(fake) - lower_half(batch.real)).abs().mean()
+        )
+    return terms
+
+
+def training_clips(cfg: TemporalGANTrainConfig, size: int) -> list[dict]:
+    clips = load_crops(
+        cfg.cache, "train", size, limit=cfg.max_clips or None, extra=("wav",)
+    )
+    if not clips:
+        raise ValueError(f"no training clips in {cfg.cache}")
+    with_audio(clips)
+    return [c for c in clips if len(c["crops"]) >= cfg.sequence]
+
+
+def with_audio(clips: list[dict]) -> None:
+    """Add each clip's (T, AUDIO_WINDOW) float32 audio windows as "audio"."""
+    for clip in clips:
+        clip["audio"] = audio_windows(
+            clip.pop("wav"), len(clip["crops"]), float(clip["fps"]), AUDIO_WINDOW
+        ).astype(np.float32)
+
+
+def validate(
+    generator: TemporalGenerator, sets: dict[str, list[dict]], expert
+) -> dict[str, dict[str, float]]:
+    """Per speaker: the sync expert's offset and confidence, face SSIM and lower-half L1 (grey
+    levels) of whole clips generated from their first frame, next to the still frame's."""
+    from talkface.eval.sync import score_clip
+
+    out = {}
+    for speaker, clips in sets.items():
+        rows = []
+        for i, clip in enumerate(clips):
+            noise = torch.Generator().manual_seed(i)
+            frames = GANFrames(
+                generator, clip["crops"][0], clip["wav"], float(clip["fps"]), noise
+            ).all()
+            real = clip["crops"][: len(frames)]
+            half = real.shape[1] // 2
+            sync = score_clip(expert, lower_face(frames), clip["wav"])
+            rows.append(
+                {
+                    "abs_offset": abs(sync.offset),
+                    "confidence": sync.confidence,
+                    "ssim": np.mean([ssim(a, b) for a, b in zip(real, frames)]),
+                    "lower_l1": np.abs(
+                        real[:, half:].astype(np.float32) - frames[:, half:]
+                    ).mean(),
+                    "still_ssim": np.mean([ssim(a, real[0]) for a in real]),
+                }
+            )
+        out[speaker] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    return out
+
+
+def sync_score(metrics: dict) -> float:
+    """Model selection: mean sync confidence over the sets whose offset is within one frame."""
+    return float(
+        np.mean(
+            [m["confidence"] if m["offset"] <= 1 else 0.0 for m in metrics.values()]
+        )
+    )
+
+
+def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
+    """Run (or resume) training; returns the path of the best checkpoint."""
+    from tqdm import tqdm
+
+    from talkface.eval.runner import load_sync_expert
+
+    run = TrainRun(cfg, higher_is_better=True, progress=progress)
+    generator = TemporalGenerator(PRESETS[cfg.model])
+    discriminators = Discriminators(cfg)
+    size = generator.config.size
+
+    # 1. Data: s1 `train` sequences with their audio windows; the unseen faces for validation
+    clips = training_clips(cfg, size)
+    val_sets, expert = {}, None
+    if run.main:
+        val_sets = {
+            s: load_crops(
+                cfg.cache,
+                "val",
+                size,
+                speakers=(s,),
+                limit=cfg.val_clips,
+                extra=("wav",),
+            )
+            for s in cfg.val_speakers
+        }
+        val_sets = {s: c for s, c in val_sets.items() if c}
+        expert = load_sync_expert()
+
+    # 2. Optimisers (Adam; the paper's two learning rates) and their step decays
+    def adam(params, lr):
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
+
+    opt_g = adam(generator.parameters(), cfg.lr)
+    opt_d = adam(
+        [
+            {"params": discriminators.frame.parameters(), "lr": cfg.lr},
+            {"params": discriminators.sequence.parameters(), "lr": cfg.slow_lr},
+            {"params": discriminators.sync.parameters(), "lr": cfg.slow_lr},
+        ],
+        cfg.lr,
+    )
+    decay_g = torch.optim.lr_scheduler.StepLR(
+        opt_g, cfg.decay_every, 1 - cfg.generator_decay
+    )
+    decay_d = torch.optim.lr_scheduler.StepLR(
+        opt_d, cfg.decay_every, 1 - cfg.discriminator_decay
+    )
+    run.resume(
+        generator,
+        discriminators=discriminators,
+        optimizer_g=opt_g,
+        optimizer_d=opt_d,
+        decay_g=decay_g,
+        decay_d=decay_d,
+    )
+    net_g = run.parallel(generator)
+    critics = {  # the modules to call, each DDP-wrapped when several processes run
+        name: run.parallel(module) for name, module in discriminators.named_children()
+    }
+
+    for epoch in run.epochs(cfg.epochs):
+        t0 = time.time()
+        rng = run.rank_rng(epoch)
+        noise = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        losses = []
+        steps = run.shard(list(range(cfg.steps_per_epoch)))
+        for _ in tqdm(
+            steps, desc=f"epoch {epoch}", disable=not run.progress, leave=False
+        ):
+            batch = make_batch(clips, cfg, rng)
+            b, t = batch.audio.shape[:2]
+            fake = net_g(batch.still, batch.audio, generator.sample_noise(b, t, noise))
+            pick = torch.from_numpy(rng.integers(t, size=b))  # S(x): a uniform frame
+            # 3. Discriminator step on real and generated data
+            d_terms = discriminator_losses(critics, batch, fake, pick, cfg)
+            if d_terms:
+                opt_d.zero_grad()
+                sum(d_terms.values()).backward()
+                opt_d.step()
+            # 4. Generator step (eq. 7)
+            g_terms = generator_losses(critics, batch, fake, pick, cfg)
+            opt_g.zero_grad()
+            sum(g_terms.values()).backward()
+            opt_g.step()
+            losses.append({k: v.item() for k, v in {**d_terms, **g_terms}.items()})
+        decay_g.step()
+        decay_d.step()
+        # 5. Validate on the unseen faces, log, checkpoint
+        names = list(losses[0])
+        means = run.mean_over_ranks(
+            np.array([[step[k] for k in names] for step in losses]).mean(0)
+        )
+        metrics = {}
+        if run.main:
+            generator.eval()
+            metrics = validate(generator, val_sets, expert)
+            generator.train()
+        row = {
+            "epoch": epoch,
+            **dict(zip(names, map(float, means))),
+            "seconds": time.time() - t0,
+        }
+        run.end_epoch(
+            epoch,
+            generator,
+            row,
+            metrics,
+            sync_score(metrics) if metrics else 0.0,
+            discriminators=discriminators,
+            optimizer_g=opt_g,
+            optimizer_d=opt_d,
+            decay_g=decay_g,
+            decay_d=decay_d,
+        )
+    return run.close()
