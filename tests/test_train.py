@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+import torch
 from conftest import PREPROCESS_ARGS
 
 
@@ -115,3 +117,20 @@ def test_folder_tree_layouts(tmp_path):
         ("id00012", "train", "abcDEF_00001"),
         ("id00017", "test", "xyz_00003"),
     ]
+
+
+def test_a_run_can_start_from_earlier_weights_of_the_same_generator(tmp_path):
+    from talkface.models.vougioukas import PRESETS, TemporalGANConfig, TemporalGenerator
+    from talkface.train.checkpoint import save_checkpoint
+    from talkface.train.renderer_data import start_from
+
+    torch.manual_seed(0)
+    trained = TemporalGenerator(PRESETS["temporal-gan-tiny"])
+    save_checkpoint(tmp_path / "g.pt", trained)
+    fresh = TemporalGenerator(PRESETS["temporal-gan-tiny"])
+    start_from(fresh, str(tmp_path / "g.pt"))
+    for (name, a), b in zip(trained.state_dict().items(), fresh.state_dict().values()):
+        assert torch.equal(a, b), name
+    other = TemporalGenerator(TemporalGANConfig(size=32, channels=8))
+    with pytest.raises(ValueError, match="another config"):
+        start_from(other, str(tmp_path / "g.pt"))

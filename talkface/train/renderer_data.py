@@ -43,6 +43,9 @@ class RendererTrainConfig:
     val_speakers: tuple[str, ...] = ("s26", "s31")
     val_clips: int = 5  # per speaker
     resume: bool = False
+    # start the generator from these weights (checkpoint path or shipped name): a new run that
+    # continues earlier training (--resume continues the same run folder instead)
+    init: str = ""
 
 
 def load_crops(
@@ -218,6 +221,25 @@ def renderer_data(cfg: RendererTrainConfig, main: bool, size: int):
         raise ValueError(f"no training clips in {cfg.cache}")
     val_sets = validation_clips(cfg, size) if main else {}
     return clips, val_sets, reference_scores(val_sets)
+
+
+def start_from(generator: torch.nn.Module, init: str) -> None:
+    """Load `init`'s weights into the generator (nothing when `init` is empty); the checkpoint
+    must hold the same architecture and config."""
+    if not init:
+        return
+    from dataclasses import asdict
+
+    from talkface.weights import load_model, load_weights
+
+    checkpoint = load_weights(init)
+    same = checkpoint.get("architecture") == type(generator).__name__
+    if not same or load_model(checkpoint).config != generator.config:
+        raise ValueError(
+            f"{init} holds a {checkpoint.get('architecture')} with another config than "
+            f"{type(generator).__name__}({asdict(generator.config)})"
+        )
+    generator.load_state_dict(load_model(checkpoint).state_dict())
 
 
 def adversarial_setup(run, generator, discriminator, lr: float):

@@ -49,7 +49,12 @@ from talkface.models.vougioukas import (
 )
 from talkface.render.neural import to_model_range
 from talkface.render.temporal_gan import GANFrames
-from talkface.train.renderer_data import Augment, RendererTrainConfig, load_crops
+from talkface.train.renderer_data import (
+    Augment,
+    RendererTrainConfig,
+    load_crops,
+    start_from,
+)
 from talkface.train.run import TrainRun
 
 MIN_SHIFT = 3  # frames between a snippet and its out-of-sync audio (0.12 s at 25 fps)
@@ -298,6 +303,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
 
     run = TrainRun(cfg, higher_is_better=True, progress=progress)
     generator = TemporalGenerator(PRESETS[cfg.model])
+    start_from(generator, cfg.init)
     discriminators = Discriminators(cfg)
     size = generator.config.size
 

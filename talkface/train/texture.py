@@ -44,6 +44,7 @@ from talkface.train.renderer_data import (
     finish_epoch,
     make_batch,
     renderer_data,
+    start_from,
 )
 from talkface.train.run import TrainRun
 
@@ -133,6 +134,7 @@ def train(cfg: TextureTrainConfig, progress: bool = True) -> Path:
 
     run = TrainRun(cfg, higher_is_better=True, progress=progress)
     generator = TextureGenerator(TEXTURE_PRESETS[cfg.model])
+    start_from(generator, cfg.init)
     discriminator = PatchDiscriminator(PATCH_PRESETS[cfg.discriminator])
     size = generator.config.size
 

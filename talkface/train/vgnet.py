@@ -38,6 +38,7 @@ from talkface.train.renderer_data import (
     finish_epoch,
     make_batch,
     renderer_data,
+    start_from,
 )
 from talkface.train.run import TrainRun
 
@@ -118,6 +119,7 @@ def train(cfg: VGNetTrainConfig, progress: bool = True) -> Path:
 
     run = TrainRun(cfg, higher_is_better=True, progress=progress)
     generator = VGNet(VGNET_PRESETS[cfg.model])
+    start_from(generator, cfg.init)
     discriminator = RegressionDiscriminator(REGRESSION_PRESETS[cfg.discriminator])
     size = generator.config.size
     if discriminator.config.size != size:
