@@ -61,7 +61,13 @@ def _build_pipeline(model: str, renderer: str):
 
 
 def generate(
-    image, audio, *, model: str | None = None, renderer: str = "warp", **options
+    image,
+    audio,
+    *,
+    model: str | None = None,
+    renderer: str = "warp",
+    motion=None,
+    **options,
 ) -> Video:
     """Animate the face in `image` with the speech in `audio`.
 
@@ -72,12 +78,24 @@ def generate(
             None = the default.
         renderer: "warp" or a neural renderer (shipped name or checkpoint path); landmark
             models only (the temporal GAN draws its own frames).
+        motion: a Motion to render instead of predicting one (talkface.io.motion.load_motion
+            reads an exported, perhaps edited, motion file); its frame rate is the video's.
         **options: fields of GenerateOptions: fps, seed, face, blink_rate, head_motion,
             crop_size, motion_scale.
     Returns:
-        Video: frames at the photo's resolution (rendered on demand) with the audio; .save(path).
+        Video: frames at the photo's resolution (rendered on demand) with the audio; .save(path);
+            .motion and .landmarks hold what a motion stage decided.
     """
-    return load_pipeline(model, renderer)(image, audio, **options)
+    return load_pipeline(model, renderer)(image, audio, motion=motion, **options)
+
+
+def idle(image, seconds: float, *, renderer: str = "warp", **options) -> Video:
+    """A listening loop of `seconds` (silent): mouth at rest, blinks, brows and a slow head
+    sway; the last frame flows into the first, to play between utterances. `options` as for
+    generate() (seed, blink_rate, head_motion, fps, face, crop_size)."""
+    from talkface.registry import DEFAULT_MODEL
+
+    return load_pipeline(DEFAULT_MODEL, renderer).idle(image, seconds, **options)
 
 
 def sample_paths() -> tuple[str, str]:

@@ -63,6 +63,56 @@ def _train_module(recipe: str):
     return importlib.import_module(f"talkface.train.{recipe.replace('-', '_')}")
 
 
+def _face_video_arguments(parser: argparse.ArgumentParser, output: str) -> None:
+    """The options of every command that animates a photo into an mp4."""
+    parser.add_argument(
+        "--image", help="face photo (JPEG/PNG/WebP/BMP); default: the bundled sample"
+    )
+    parser.add_argument(
+        "-o", "--output", default=output, help=f"output mp4 (default: {output})"
+    )
+    parser.add_argument(
+        "--renderer",
+        default="warp",
+        help="landmarks -> frames: warp (default), "
+        + "".join(f"{name}, " for name in sorted(RENDERERS))
+        + "or a texture generator checkpoint path",
+    )
+    parser.add_argument(
+        "--fps", type=float, default=25.0, help="frame rate (default 25)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="random seed: same seed, same video"
+    )
+    parser.add_argument(
+        "--face",
+        type=int,
+        default=0,
+        help="which face to animate, 0 = largest (default)",
+    )
+    parser.add_argument(
+        "--blink-rate",
+        type=float,
+        default=None,
+        help="blinks per second (default: natural, learned from GRID; 0 = none)",
+    )
+    parser.add_argument(
+        "--head-motion",
+        type=float,
+        default=None,
+        help="head motion strength 0..2 (default 1; 0 = still head; DIRFA and idle)",
+    )
+    parser.add_argument(
+        "--crop-size",
+        type=int,
+        default=None,
+        help="face crop size in px (default: native)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar or summary"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from talkface import __version__
 
@@ -78,62 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="animate a face photo with a speech recording -> mp4"
     )
     gen.add_argument(
-        "--image", help="face photo (JPEG/PNG/WebP/BMP); default: the bundled sample"
-    )
-    gen.add_argument(
         "--audio",
         help="speech (wav/mp3/m4a/flac/ogg or a video); default: the bundled sample",
     )
-    gen.add_argument(
-        "-o",
-        "--output",
-        default="talkface.mp4",
-        help="output mp4 (default: talkface.mp4)",
-    )
+    _face_video_arguments(gen, "talkface.mp4")
     models = gen.add_mutually_exclusive_group()
     models.add_argument(
         "--model", default=None, help="model name (see list-models) or checkpoint path"
     )
     models.add_argument(
         "--motion",
-        choices=sorted(MOTION_MODELS),
         default=None,
-        help="speech -> motion system by paper (default: the best measured)",
-    )
-    gen.add_argument(
-        "--renderer",
-        default="warp",
-        help="landmarks -> frames: warp (default), "
-        + "".join(f"{name}, " for name in sorted(RENDERERS))
-        + "or a texture generator checkpoint path",
-    )
-    gen.add_argument("--fps", type=float, default=25.0, help="frame rate (default 25)")
-    gen.add_argument(
-        "--seed", type=int, default=None, help="random seed: same seed, same video"
-    )
-    gen.add_argument(
-        "--face",
-        type=int,
-        default=0,
-        help="which face to animate, 0 = largest (default)",
-    )
-    gen.add_argument(
-        "--blink-rate",
-        type=float,
-        default=None,
-        help="blinks per second (default: natural, learned from GRID; 0 = none)",
-    )
-    gen.add_argument(
-        "--head-motion",
-        type=float,
-        default=None,
-        help="head motion strength 0..2 (default 1; 0 = still head; DIRFA only)",
-    )
-    gen.add_argument(
-        "--crop-size",
-        type=int,
-        default=None,
-        help="face crop size in px (default: native)",
+        metavar="{" + ",".join(sorted(MOTION_MODELS)) + "} or MOTION.json",
+        help="speech -> motion system by paper (default: the best measured), or a motion "
+        "file (from --save-motion, perhaps edited) to render instead",
     )
     gen.add_argument(
         "--motion-scale",
@@ -142,13 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="lip/jaw motion strength (default 1.3)",
     )
     gen.add_argument(
+        "--save-motion",
+        metavar="JSON",
+        help="also write the per-frame motion: landmarks, blinks, head pose (editable)",
+    )
+    gen.add_argument(
         "--debug",
         metavar="MP4",
         help="also write the renderer at work: crop + landmarks | attention | colour maps",
     )
-    gen.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bar or summary"
+
+    idle = sub.add_parser(
+        "idle", help="a silent listening loop (blinks, brows, head sway) -> mp4"
     )
+    idle.add_argument(
+        "--seconds", type=float, default=10.0, help="loop length (default 10)"
+    )
+    _face_video_arguments(idle, "idle.mp4")
 
     pre = sub.add_parser(
         "preprocess", help="extract landmarks and audio from raw clips for training"
@@ -293,18 +311,10 @@ def _evaluate(args) -> None:
         write_results(result, args.results)
 
 
-def _generate(args) -> None:
-    import talkface
-    from talkface.io.video import check_output_path
+def _options(args) -> dict:
+    """The GenerateOptions fields given on the command line, validated before any slow work."""
     from talkface.pipelines.options import GenerateOptions
 
-    start = time.time()
-    sample_image, sample_audio = talkface.sample_paths()
-    check_output_path(args.output)
-    if args.debug:
-        check_output_path(args.debug)
-        # the debug video shows the same motion: both need the same seed
-        args.seed = args.seed if args.seed is not None else random.randrange(2**31)
     chosen = dict(
         fps=args.fps,
         seed=args.seed,
@@ -312,36 +322,93 @@ def _generate(args) -> None:
         crop_size=args.crop_size,
         blink_rate=args.blink_rate,
         head_motion=args.head_motion,
-        motion_scale=args.motion_scale,
+        motion_scale=getattr(args, "motion_scale", None),
     )
     options = {name: value for name, value in chosen.items() if value is not None}
-    GenerateOptions(**options)  # validate before any slow work
+    GenerateOptions(**options)
+    return options
+
+
+def _summary(video, path: Path, start: float) -> str:
+    return (
+        f"wrote {path}: {video.width}x{video.height}, {len(video)} frames at "
+        f"{video.fps:g} fps ({video.duration:.2f} s) in {time.time() - start:.1f} s"
+    )
+
+
+def _idle(args) -> None:
+    import talkface
+    from talkface.io.video import check_output_path
+
+    start = time.time()
+    check_output_path(args.output)
+    video = talkface.idle(
+        args.image or talkface.sample_paths()[0],
+        args.seconds,
+        renderer=args.renderer,
+        **_options(args),
+    )
+    video.save(args.output, progress=not args.quiet)
+    if not args.quiet:
+        print(_summary(video, Path(args.output), start), file=sys.stderr)
+
+
+def _generate(args) -> None:
+    import talkface
+    from talkface.io.motion import load_motion, save_motion
+    from talkface.io.video import check_output_path
+
+    start = time.time()
+    sample_image, sample_audio = talkface.sample_paths()
+    check_output_path(args.output)
+    model, motion = args.model, None
+    if args.motion in MOTION_MODELS:
+        model = MOTION_MODELS[args.motion]
+    elif args.motion is not None:
+        if not args.motion.lower().endswith(".json"):
+            raise TalkfaceError(
+                f"--motion {args.motion}: choose {', '.join(sorted(MOTION_MODELS))} "
+                "or a motion .json file"
+            )
+        motion = load_motion(args.motion)
+    if args.save_motion and not args.save_motion.lower().endswith(".json"):
+        raise TalkfaceError(
+            f"--save-motion must name a .json file, got {args.save_motion}"
+        )
+    if args.debug:
+        check_output_path(args.debug)
+        # the debug video shows the same motion: both need the same seed
+        args.seed = args.seed if args.seed is not None else random.randrange(2**31)
+    options = _options(args)
     if not args.quiet:
         print("talkface: finding the face and reading the speech...", file=sys.stderr)
     video = talkface.generate(
         args.image or sample_image,
         args.audio or sample_audio,
-        model=MOTION_MODELS[args.motion] if args.motion else args.model,
+        model=model,
         renderer=args.renderer,
+        motion=motion,
         **options,
     )
+    if args.save_motion and video.motion is None:
+        raise TalkfaceError(
+            "this model has no motion stage: --save-motion does not apply"
+        )
     video.save(args.output, progress=not args.quiet)
+    if args.save_motion:
+        save_motion(args.save_motion, video.motion, video.landmarks)
     if args.debug:
         talkface.generate(
             args.image or sample_image,
             args.audio or sample_audio,
-            model=MOTION_MODELS[args.motion] if args.motion else args.model,
+            model=model,
             renderer=args.renderer,
+            motion=motion,
             debug=True,
             **options,
         ).save(args.debug, progress=not args.quiet)
     if not args.quiet:
-        took = time.time() - start
-        print(
-            f"wrote {args.output}: {video.width}x{video.height}, {len(video)} frames at {video.fps:g} fps "
-            f"({video.duration:.2f} s) in {took:.1f} s",
-            file=sys.stderr,
-        )
+        print(_summary(video, Path(args.output), start), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -350,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "generate":
             _generate(args)
+        elif args.command == "idle":
+            _idle(args)
         elif args.command == "preprocess":
             from talkface.data.preprocess import (
                 PreprocessConfig,

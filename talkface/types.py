@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,8 @@ class Video:
     Frames are produced lazily by `render_frame(i)` -> (H, W, 3) uint8 RGB, so a long video never
     has to sit in memory; iterate or index to get them, `save()` to encode an mp4.
     audio: (N,) float32 mono at `sample_rate` Hz.
+    motion, landmarks: what the frames show, when a motion stage made them: the Motion and the
+        (T, 68, 2) rendered landmarks in photo pixels (io.motion.save_motion writes both).
     """
 
     render_frame: Callable[[int], np.ndarray]
@@ -52,6 +54,8 @@ class Video:
     sample_rate: int
     height: int
     width: int
+    motion: Motion | None = None
+    landmarks: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.n_frames
@@ -72,13 +76,24 @@ class Video:
         """All frames as one (T, H, W, 3) uint8 array (mind the memory for long videos)."""
         return np.stack(list(self))
 
-    def save(self, path: str | Path, progress: bool = False) -> Path:
-        """Encode as H.264 (yuv420p) + AAC mp4, atomically. Returns the path written."""
+    def save(
+        self,
+        path: str | Path,
+        progress: bool = False,
+        on_frame: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Encode as H.264 (yuv420p) + AAC mp4, atomically. Returns the path written.
+
+        progress: show a tqdm bar on stderr.
+        on_frame: called with n after the n-th frame (1-based) is rendered, before it is
+            encoded. An exception it raises stops the encoding and no file is left behind,
+            so it can cancel as well as report (the web app's jobs do both).
+        """
         from tqdm import tqdm
 
         from talkface.io.video import write_video
 
-        frames = tqdm(
+        frames: Iterable[np.ndarray] = tqdm(
             self,
             total=self.n_frames,
             desc="render",
@@ -86,4 +101,14 @@ class Video:
             disable=not progress,
             leave=False,
         )
+        if on_frame is not None:
+            frames = _reporting(frames, on_frame)
         return write_video(path, frames, self.fps, self.audio, self.sample_rate)
+
+
+def _reporting(
+    frames: Iterable[np.ndarray], on_frame: Callable[[int], None]
+) -> Iterator[np.ndarray]:
+    for n, frame in enumerate(frames, 1):
+        on_frame(n)
+        yield frame

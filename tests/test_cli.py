@@ -337,3 +337,78 @@ def _sample_face():
     import talkface
 
     return talkface.sample_paths()[0]
+
+
+def test_saved_motion_renders_again_and_edits_take_effect(tmp_path, samples):
+    """--save-motion writes what the video shows; --motion FILE renders it again (the same
+    frames), and an edited file (lips and eyelids at rest, a 5 degree head roll) is what the
+    new video shows."""
+    import json
+
+    from talkface.io.motion import load_motion
+
+    args = ["--crop-size", "128", "-q"]
+    first, motion = tmp_path / "a.mp4", tmp_path / "m.json"
+    result = run("generate", "--seed", "4", "-o", first, "--save-motion", motion, *args)
+    assert result.returncode == 0, result.stderr
+    loaded = load_motion(motion)
+    original, _ = read_video(first)
+    assert len(loaded) == len(original) and loaded.fps == 25
+    data = json.loads(motion.read_text())
+    assert np.array(data["landmarks"]).shape == (len(original), 68, 2)
+    tracked = track_landmarks(original[::10])
+    mouth = np.array(data["landmarks"])[::10, 48:]
+    assert np.median(np.abs(tracked[:, 48:] - mouth)) < 3  # photo pixels, as dlib sees
+    again = tmp_path / "b.mp4"
+    result = run("generate", "--motion", motion, "-o", again, *args)
+    assert result.returncode == 0, result.stderr
+    replayed, _ = read_video(again)
+    assert np.abs(replayed.astype(int) - original).mean() < 0.5
+    # edit: everything at rest, the head rolled by 5 degrees
+    n = len(original)
+    data["displacements"] = np.zeros((n, 68, 2)).tolist()
+    data["blink"] = [0.0] * n
+    data["pose"] = [[0, 0, 5.0, 0, 0]] * n
+    motion.write_text(json.dumps(data))
+    edited = tmp_path / "c.mp4"
+    result = run("generate", "--motion", motion, "-o", edited, *args)
+    assert result.returncode == 0, result.stderr
+    points = track_landmarks(read_video(edited)[0][::15])
+    assert np.ptp(inner_lip_opening(points)) < 1.5
+    photo = track_landmarks(np.asarray(Image.open(samples[0]).convert("RGB"))[None])
+    eyes = lambda p: np.degrees(np.arctan2(*(p[:, 45] - p[:, 36])[:, ::-1].T))  # noqa: E731
+    assert np.all(np.abs(eyes(points) - eyes(photo) - 5) < 1.5)
+
+
+def test_bad_motion_files_are_one_line_errors(tmp_path):
+    out = tmp_path / "x.mp4"
+    _error(run("generate", "--motion", "wobble", "-o", out), "atvgnet", ".json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "talkface-motion", "version": 1, "fps": 25, '
+                   '"displacements": [], "blink": [0.0], "pose": [[0, 0, 0, 0, 0]]}')  # fmt: skip
+    _error(run("generate", "--motion", bad, "-o", out), "displacements")
+    (tmp_path / "x.json").write_text("not json")
+    _error(run("generate", "--motion", tmp_path / "x.json", "-o", out), "x.json")
+    _error(run("generate", "--save-motion", tmp_path / "m.txt", "-o", out), ".json")
+    assert not out.exists()
+
+
+def test_idle_is_a_silent_loop_with_closed_mouth_blinks_and_head_sway(tmp_path):
+    out = tmp_path / "idle.mp4"
+    args = ["--seconds", "4", "--seed", "1", "--crop-size", "128", "--blink-rate", "1"]
+    result = run("idle", *args, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    frames, fps = read_video(out)
+    assert len(frames) == 100 and np.abs(load_audio(out)).max() < 1e-3
+    points = track_landmarks(frames)
+    assert np.ptp(inner_lip_opening(points)) < 1.5
+    ear = eye_aspect_ratio(points)
+    assert ear.min() < 0.75 * np.median(ear)  # blinks
+    nose = points[:, 30]
+    assert np.ptp(nose[:, 0]) > 1.0  # the head sways
+    steps = np.abs(np.diff(nose, axis=0)).max(1)
+    assert np.abs(nose[-1] - nose[0]).max() <= 2 * np.percentile(steps, 90) + 0.5
+    still = tmp_path / "still.mp4"
+    result = run("idle", *args, "--head-motion", "0", "-o", still, "-q")
+    assert result.returncode == 0, result.stderr
+    assert np.ptp(track_landmarks(read_video(still)[0])[:, 30, 0]) < 1.0

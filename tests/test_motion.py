@@ -91,3 +91,20 @@ def test_eyelids_close_with_closure():
     ear = eye_aspect_ratio(out)
     assert abs(ear[0] - eye_aspect_ratio(face[0])) < 1e-6
     assert ear[2] < 0.02 < ear[1] < ear[0]
+
+
+def test_idle_loop_is_seamless_and_sways_with_the_set_strength():
+    import torch
+
+    from talkface.motion.idle import SWAY_STD, head_sway, make_loop
+
+    sway = head_sway(400, 25.0, torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(sway.std(0), SWAY_STD, rtol=1e-3)
+    steps = np.abs(np.diff(sway, axis=0)).max(0)
+    assert np.all(steps < 0.2 * SWAY_STD)  # slow: no jumps between frames
+    track = np.cumsum(np.random.default_rng(0).standard_normal((130, 3)), 0)
+    loop = make_loop(track, 100, 30)
+    np.testing.assert_array_equal(loop[30:], track[30:100])  # untouched after the fade
+    np.testing.assert_allclose(loop[0], track[100])  # frame 99 flows into frame 0
+    wrap = np.abs(loop[0] - loop[-1]).max()
+    assert wrap <= np.abs(np.diff(track, axis=0)).max()

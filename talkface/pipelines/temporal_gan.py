@@ -90,7 +90,12 @@ class TemporalGANPipeline:
         return frame
 
     def __call__(
-        self, image, audio, options: GenerateOptions | None = None, **overrides
+        self,
+        image,
+        audio,
+        options: GenerateOptions | None = None,
+        motion=None,
+        **overrides,
     ) -> Video:
         """Animate the face in `image` (path or (H, W, 3) uint8 RGB) with speech `audio`
         (path of any audio/video file, or (N,) float32 mono at 16 kHz)."""
@@ -98,6 +103,10 @@ class TemporalGANPipeline:
         options = options or GenerateOptions()
         if overrides:
             options = dataclasses.replace(options, **overrides)
+        if motion is not None:
+            raise TalkfaceError(
+                "the temporal GAN makes frames from audio directly: it cannot render a motion file"
+            )
         if options.blink_rate is not None:
             raise TalkfaceError(
                 "the temporal GAN has no blink control: its blinks come from its noise"

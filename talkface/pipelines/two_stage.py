@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from talkface.errors import TalkfaceError
-from talkface.face.align import PasteBack, paste_mask
+from talkface.face.align import PasteBack, apply_affine, invert_affine, paste_mask
 from talkface.face.landmarks import BROWS, JAW, MOUTH
 from talkface.face.prepare import PreparedFace, prepare_face
 from talkface.features.align import (
@@ -42,6 +42,7 @@ from talkface.models.dirfa import (
 )
 from talkface.models.sinha import EYE_REGION, BlinkGenerator, TextureGenerator
 from talkface.motion.blinks import blink_motion, close_eyelids
+from talkface.motion.idle import idle_motion
 from talkface.motion.params import apply_head_pose, load_motion_basis
 from talkface.motion.retarget import retarget
 from talkface.pipelines.options import GenerateOptions
@@ -50,6 +51,7 @@ from talkface.types import Motion, Video
 # The landmark regressors also predict the training speaker's brow habits; only the lower jaw
 # (below the ears) and the lips follow speech. Brows come from the blink generator (or DIRFA).
 SPEECH_POINTS = np.concatenate([JAW[4:13], MOUTH])
+MIN_IDLE_SECONDS, MAX_IDLE_SECONDS = 1.0, 600.0
 # frames this far below the utterance's loudest are silence: lips at rest
 SILENCE_DB = 45.0
 SILENCE_SOFTNESS_DB = 6.0
@@ -174,6 +176,15 @@ class TwoStagePipeline:
         closure = np.clip(sampled[:, k], 0, 1)
         return displacements, closure, sampled[:, k + 1 :]
 
+    @staticmethod
+    def target_landmarks(face: PreparedFace, motion: Motion) -> np.ndarray:
+        """(T, 68, 2) landmarks in crop pixels the renderer draws: the motion retargeted to
+        this face, eyelids closed by the blink track, the head moved by the pose."""
+        targets = close_eyelids(
+            retarget(motion.displacements, face.crop.landmarks), motion.blink
+        )
+        return apply_head_pose(targets, motion.pose, face.crop.size)
+
     def render(self, face: PreparedFace, motion: Motion, debug: bool = False):
         """A function: frame index -> (H, W, 3) uint8 photo frame with the face animated (with
         `debug`: the renderer's debug panels of the crop instead, render.debug)."""
@@ -181,10 +192,7 @@ class TwoStagePipeline:
         from talkface.render.neural import InOrder, NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
-        targets = close_eyelids(
-            retarget(motion.displacements, face.crop.landmarks), motion.blink
-        )
-        targets = apply_head_pose(targets, motion.pose, face.crop.size)
+        targets = self.target_landmarks(face, motion)
         if self.renderer_model is None:
             renderer, reset = WarpRenderer(face.crop), None
         else:
@@ -200,27 +208,73 @@ class TwoStagePipeline:
         paste = PasteBack(face.photo, face.crop.to_crop, mask)
         return lambda i: paste(crop_frame(i))
 
+    def idle(
+        self, image, seconds: float, options: GenerateOptions | None = None, **overrides
+    ) -> Video:
+        """A listening loop of `seconds` with silent audio: mouth at rest, learned blinks and
+        brows, a slow head sway (scaled by head_motion); its last frame flows into its first,
+        so it can repeat between utterances."""
+        options = options or GenerateOptions()
+        if overrides:
+            options = dataclasses.replace(options, **overrides)
+        if not MIN_IDLE_SECONDS <= seconds <= MAX_IDLE_SECONDS:
+            raise TalkfaceError(
+                f"idle length must be {MIN_IDLE_SECONDS}-{MAX_IDLE_SECONDS} s, got {seconds}"
+            )
+        silence = np.zeros(int(round(seconds * SAMPLE_RATE)), np.float32)
+        generator = torch.Generator()
+        generator.manual_seed(
+            options.seed if options.seed is not None else generator.seed()
+        )
+        motion = idle_motion(
+            self.blink_model,
+            n_video_frames(len(silence), options.fps),
+            options.fps,
+            options.blink_rate,
+            options.head_motion,
+            generator,
+        )
+        return self(image, silence, options, motion=motion)
+
     # -- the one call ------------------------------------------------------------------------
 
     def __call__(
-        self, image, audio, options: GenerateOptions | None = None, **overrides
+        self,
+        image,
+        audio,
+        options: GenerateOptions | None = None,
+        motion: Motion | None = None,
+        **overrides,
     ) -> Video:
         """Animate the face in `image` (path or (H, W, 3) uint8 RGB) with speech `audio`
         (path of any audio/video file, or (N,) float32 mono at 16 kHz). Returns a Video whose
-        frames render on demand at the photo's resolution (padded to even size)."""
+        frames render on demand at the photo's resolution (padded to even size), with the
+        motion it shows (`.motion`, `.landmarks` in photo pixels).
+
+        `motion` (e.g. io.motion.load_motion of an edited export) is rendered as given instead
+        of the motion model's, at its own frame rate."""
         # 1. Check inputs
         options = options or GenerateOptions()
         if overrides:
             options = dataclasses.replace(options, **overrides)
+        if motion is not None:
+            options = dataclasses.replace(options, fps=motion.fps)
         wav = load_audio(audio, SAMPLE_RATE)
         # 2. Prepare face
         face = self.prepare_face(image, options.face, options.crop_size)
         # 3-4. Audio features and motion
-        motion = self.motion(wav, face, options)
+        if motion is None:
+            motion = self.motion(wav, face, options)
         # 5-6. Render frames and paste them back into the photo
         render_frame = self.render(face, motion, options.debug)
         h, w = render_frame(0).shape[:2] if options.debug else face.photo.shape[:2]
-        return Video(render_frame, len(motion), options.fps, wav, SAMPLE_RATE, h, w)
+        landmarks = apply_affine(
+            invert_affine(face.crop.to_crop), self.target_landmarks(face, motion)
+        )
+        return Video(
+            render_frame, len(motion), options.fps, wav, SAMPLE_RATE, h, w,
+            motion=motion, landmarks=landmarks,
+        )  # fmt: skip
 
 
 def _speech_gate(log_energy: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
