@@ -65,11 +65,12 @@ def _train_module(recipe: str):
 
 def _face_video_arguments(parser: argparse.ArgumentParser, output: str) -> None:
     """The options of every command that animates a photo into an mp4."""
+    parser.set_defaults(default_output=output)
     parser.add_argument(
         "--image", help="face photo (JPEG/PNG/WebP/BMP); default: the bundled sample"
     )
     parser.add_argument(
-        "-o", "--output", default=output, help=f"output mp4 (default: {output})"
+        "-o", "--output", default=None, help=f"output mp4 (default: {output})"
     )
     parser.add_argument(
         "--renderer",
@@ -132,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="speech (wav/mp3/m4a/flac/ogg or a video); default: the bundled sample",
     )
     _face_video_arguments(gen, "talkface.mp4")
+    gen.add_argument(
+        "--batch",
+        metavar="CSV",
+        help="make many videos: a CSV with image,audio,output columns (+ option columns "
+        "such as seed); existing outputs are skipped",
+    )
     models = gen.add_mutually_exclusive_group()
     models.add_argument(
         "--model", default=None, help="model name (see list-models) or checkpoint path"
@@ -341,6 +348,7 @@ def _idle(args) -> None:
     from talkface.io.video import check_output_path
 
     start = time.time()
+    args.output = args.output or args.default_output
     check_output_path(args.output)
     video = talkface.idle(
         args.image or talkface.sample_paths()[0],
@@ -353,6 +361,29 @@ def _idle(args) -> None:
         print(_summary(video, Path(args.output), start), file=sys.stderr)
 
 
+def _batch(args) -> int:
+    from talkface.batch import read_jobs, run_batch, summary
+
+    single = ("image", "audio", "output", "save_motion", "debug")
+    given = [f"--{n.replace('_', '-')}" for n in single if getattr(args, n)]
+    if given or (args.motion and args.motion not in MOTION_MODELS):
+        raise TalkfaceError(
+            f"--batch takes images, audio and outputs from its CSV: drop {', '.join(given) or '--motion FILE'}"
+        )
+    jobs = read_jobs(args.batch)
+    results = run_batch(
+        jobs,
+        model=MOTION_MODELS.get(args.motion, args.model),
+        renderer=args.renderer,
+        progress=not args.quiet,
+        **_options(args),
+    )
+    failed = any(r.status == "failed" for r in results)
+    if failed or not args.quiet:
+        print(summary(results), file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _generate(args) -> None:
     import talkface
     from talkface.io.motion import load_motion, save_motion
@@ -360,6 +391,7 @@ def _generate(args) -> None:
 
     start = time.time()
     sample_image, sample_audio = talkface.sample_paths()
+    args.output = args.output or args.default_output
     check_output_path(args.output)
     model, motion = args.model, None
     if args.motion in MOTION_MODELS:
@@ -415,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "generate":
+        if args.command == "generate" and args.batch:
+            return _batch(args)
+        elif args.command == "generate":
             _generate(args)
         elif args.command == "idle":
             _idle(args)

@@ -412,3 +412,40 @@ def test_idle_is_a_silent_loop_with_closed_mouth_blinks_and_head_sway(tmp_path):
     result = run("idle", *args, "--head-motion", "0", "-o", still, "-q")
     assert result.returncode == 0, result.stderr
     assert np.ptp(track_landmarks(read_video(still)[0])[:, 30, 0]) < 1.0
+
+
+def test_batch_makes_every_video_reports_failures_and_resumes(tmp_path, samples):
+    face = samples[0]
+    Image.new("RGB", (200, 200), (120, 130, 140)).save(tmp_path / "wall.png")
+    write_wav(tmp_path / "short.wav", 0.1 * np.sin(np.arange(16000) * 0.05))
+    (tmp_path / "out").mkdir()
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(
+        "image,audio,output,seed,fps\n"
+        f"{face},short.wav,out/a.mp4,1,\n"
+        "wall.png,short.wav,out/b.mp4,,\n"
+        f"{face},short.wav,out/c.mp4,,20\n"
+    )
+    first = run("generate", "--batch", jobs, "--crop-size", "128", "-q")
+    assert first.returncode == 1 and "Traceback" not in first.stderr
+    assert "2 made, 0 already there, 1 failed" in first.stderr
+    assert "b.mp4: no face found in" in first.stderr
+    assert probe_video(tmp_path / "out" / "a.mp4")["frames"] == 25
+    assert probe_video(tmp_path / "out" / "c.mp4")["frames"] == 20  # the row's own fps
+    assert not (tmp_path / "out" / "b.mp4").exists()
+    made = (tmp_path / "out" / "a.mp4").stat().st_mtime_ns
+    again = run("generate", "--batch", jobs, "--crop-size", "128", "-q")
+    assert "0 made, 2 already there, 1 failed" in again.stderr
+    assert (tmp_path / "out" / "a.mp4").stat().st_mtime_ns == made
+
+
+def test_bad_batch_files_are_one_line_errors(tmp_path):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("image,audio\nface.jpg,a.wav\n")
+    _error(run("generate", "--batch", jobs), "output")
+    jobs.write_text("image,audio,output,seed\nface.jpg,a.wav,o.mp4,soon\n")
+    _error(run("generate", "--batch", jobs), "line 2", "seed")
+    jobs.write_text("image,audio,output,mood\nface.jpg,a.wav,o.mp4,happy\n")
+    _error(run("generate", "--batch", jobs), "mood")
+    jobs.write_text("image,audio,output\nface.jpg,a.wav,o.mp4\n")
+    _error(run("generate", "--batch", jobs, "--image", "x.jpg"), "--image")
