@@ -136,6 +136,14 @@ def test_sync_scoring_recovers_shifts_with_the_joonson_sign(k):
     score = sync_score(video, audio)
     assert score.offset == k
     assert score.confidence > 10
+    # the zero-offset confidence is the best one only when the streams are aligned
+    if k == 0:
+        assert score.in_sync_confidence == score.confidence
+        assert score.shifted_confidence < score.confidence / 5
+    else:
+        assert score.in_sync_confidence < score.confidence / 5
+    if abs(k) == 5:
+        assert score.shifted_confidence == pytest.approx(score.confidence / 2, rel=0.2)
 
 
 def test_sync_scoring_of_unrelated_streams_is_the_padding_artefact():

@@ -169,6 +169,8 @@ def evaluate_pair(
             result[f"sync_offset{name}"] = score.offset
             result[f"sync_confidence{name}"] = score.confidence
             result[f"sync_distance{name}"] = score.min_distance
+            result[f"sync_in_sync_confidence{name}"] = score.in_sync_confidence
+            result[f"sync_shifted_confidence{name}"] = score.shifted_confidence
     if fake["sync"] is not None and reference_measures["sync"] is not None:
         result["sync_offset_error"] = abs(
             fake["sync"].offset - reference_measures["sync"].offset
@@ -251,9 +253,13 @@ MEAN_KEYS = [
     "sync_offset",
     "sync_confidence",
     "sync_distance",
+    "sync_in_sync_confidence",
+    "sync_shifted_confidence",
     "sync_offset_reference",
     "sync_confidence_reference",
     "sync_distance_reference",
+    "sync_in_sync_confidence_reference",
+    "sync_shifted_confidence_reference",
     "sync_offset_error",
 ]
 
