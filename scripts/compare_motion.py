@@ -14,10 +14,10 @@ import json
 from pathlib import Path
 
 from talkface.eval.protocol import GRID_SETS, run_protocol
+from talkface.eval.report import replace_section
 from talkface.io.files import atomic_output
 
 MODELS = {"atvgnet": "atnet-grid", "sinha": "sinha-grid", "dirfa": "dirfa-grid"}
-BEGIN, END = "<!-- motion:begin -->", "<!-- motion:end -->"
 
 
 def row(name: str, summary: dict, static: dict) -> str:
@@ -87,14 +87,15 @@ for motion in args.models:
 results = {m: results[m] for m in MODELS if m in results}
 with atomic_output(output) as tmp:
     Path(tmp).write_text(json.dumps(results, indent=1))
-text = Path(args.results).read_text()
-start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
 command = (
     "python scripts/compare_motion.py ../shared/data/grid --sets "
     + " ".join(args.sets)
     + (f" --limit {args.limit}" if args.limit else "")
 )
-new = f"\n\n`{command}`\n\n{table(results, args.sets)}\n"
-with atomic_output(args.results) as tmp:
-    Path(tmp).write_text(text[:start] + new + text[end:])
+replace_section(
+    args.results,
+    "motion",
+    f"`{command}`\n\n{table(results, args.sets)}",
+    "Motion models",
+)
 print(table(results, args.sets))

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from talkface.eval.renderers import RENDER_SETS, evaluate_renderers, render_clip
+from talkface.eval.report import replace_section
 from talkface.io.files import atomic_output
 from talkface.render.neural import NeuralRenderer
 from talkface.render.warp import WarpRenderer
 from talkface.weights import load_model, load_weights
 
-BEGIN, END = "<!-- renderers:begin -->", "<!-- renderers:end -->"
 COLUMNS = ("ssim", "psnr", "cpbd", "lmd_mouth", "identity")
 
 
@@ -103,21 +103,17 @@ for per_set in results.values():
                 clip.pop(key, None)
 with atomic_output(args.output) as tmp:
     Path(tmp).write_text(json.dumps(results, indent=1))
-results_md = Path(args.results)
-text = results_md.read_text() if results_md.exists() else "# Results\n"
 command = (
     "python scripts/compare_renderers.py --cache cache/grid"
     + "".join(f" --texture {t}" for t in args.texture)
     + (f" --limit {args.limit}" if args.limit else "")
 )
-body = f"\n\n`{command}`\n\n{table(results)}\n"
-if BEGIN in text:
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    text = text[:start] + body + text[end:]
-else:
-    text += f"\n## Renderers alone (real landmarks)\n\n{BEGIN}{body}{END}\n"
-with atomic_output(args.results) as tmp:
-    Path(tmp).write_text(text)
+replace_section(
+    args.results,
+    "renderers",
+    f"`{command}`\n\n{table(results)}",
+    "Renderers alone (real landmarks)",
+)
 if args.side_by_side:
     side_by_side(args.cache, systems, args.side_by_side)
 print(table(results))

@@ -40,8 +40,6 @@ PROTOCOL_BASELINES = ("static", "reencoded")
 DEFAULT_CPBD_EVERY = (
     3  # CPBD costs ~0.1 s a frame; every 3rd frame estimates the clip mean
 )
-RESULTS_BEGIN = "<!-- protocol:begin (written by talkface evaluate --protocol grid) -->"
-RESULTS_END = "<!-- protocol:end -->"
 
 
 def grid_clips(grid_dir: str | Path, speaker: str, split: str) -> list[Path]:
@@ -253,17 +251,8 @@ def results_markdown(protocol: dict) -> str:
 
 
 def write_results(protocol: dict, results_md: str | Path) -> None:
-    """Replace the protocol section of `results_md` (between its markers) with fresh tables;
-    the section is appended when the file has none."""
-    from talkface.io.files import atomic_output
+    """Replace the protocol section of `results_md` with fresh tables (appended when the file
+    has none)."""
+    from talkface.eval.report import replace_section
 
-    path = Path(results_md)
-    text = path.read_text() if path.exists() else "# Results\n"
-    section = f"{RESULTS_BEGIN}\n{results_markdown(protocol)}\n{RESULTS_END}"
-    if RESULTS_BEGIN in text and RESULTS_END in text:
-        before, rest = text.split(RESULTS_BEGIN, 1)
-        text = before + section + rest.split(RESULTS_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## GRID protocol\n\n" + section + "\n"
-    with atomic_output(path, suffix=".md") as tmp:
-        Path(tmp).write_text(text)
+    replace_section(results_md, "protocol", results_markdown(protocol), "GRID protocol")

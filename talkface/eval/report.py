@@ -22,6 +22,23 @@ from talkface.io.files import atomic_output
 PLOTTED_CLIPS = 3  # clips shown in the time-series plots
 
 
+def replace_section(path: str | Path, name: str, body: str, heading: str) -> None:
+    """Rewrite the part of a markdown file between `<!-- {name}:begin -->` and
+    `<!-- {name}:end -->` with `body` (atomically); a missing section is appended under
+    `## {heading}`, a missing file is created."""
+    path = Path(path)
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = path.read_text() if path.exists() else "# Results\n"
+    section = f"{begin}\n\n{body.strip()}\n\n{end}"
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        text = before + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + f"\n\n## {heading}\n\n{section}\n"
+    with atomic_output(path, suffix=".md") as tmp:
+        Path(tmp).write_text(text)
+
+
 def table_markdown(reports: dict[str, dict]) -> str:
     """One row per system: `| system | clips | PSNR | ... |`."""
     header = "| system | clips | " + " | ".join(h for h, _ in TABLE_COLUMNS) + " |"
