@@ -180,3 +180,21 @@ def test_cli_generates_with_a_temporal_gan_checkpoint(tmp_path):
     info = probe_video(tmp_path / "debug.mp4")
     assert (info["width"], info["height"]) == (3 * 32, 32)
     assert probe_video(out)["frames"] == info["frames"]
+
+
+def test_validation_scores_whole_clips_and_selects_by_sync():
+    from talkface.eval.runner import load_sync_expert
+
+    rng = np.random.default_rng(0)
+    clip = {
+        "crops": rng.integers(0, 255, (75, 32, 32, 3), dtype=np.uint8),
+        "wav": (0.1 * rng.standard_normal(3 * 16000)).astype(np.float32),
+        "fps": np.float32(25),
+    }
+    metrics = recipe.validate(_generator(), {"s31": [clip]}, load_sync_expert())
+    assert set(metrics["s31"]) == {
+        "abs_offset", "confidence", "ssim", "lower_l1", "still_ssim",
+    }  # fmt: skip
+    in_sync = {"a": {"abs_offset": 1, "confidence": 2.0}}
+    off = {"a": {"abs_offset": 3, "confidence": 5.0}}
+    assert recipe.sync_score(in_sync) == 2.0 and recipe.sync_score(off) == 0.0

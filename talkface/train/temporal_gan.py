@@ -290,7 +290,7 @@ def sync_score(metrics: dict) -> float:
     """Model selection: mean sync confidence over the sets whose offset is within one frame."""
     return float(
         np.mean(
-            [m["confidence"] if m["offset"] <= 1 else 0.0 for m in metrics.values()]
+            [m["confidence"] if m["abs_offset"] <= 1 else 0.0 for m in metrics.values()]
         )
     )
 

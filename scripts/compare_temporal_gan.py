@@ -1,0 +1,100 @@
+"""Measure temporal GAN checkpoints (the full model and its ablations, paper 001 Table 5) on
+the GRID protocol and write the table into docs/results.md (between the temporal-gan markers).
+
+    python scripts/compare_temporal_gan.py ../shared/data/grid \
+        --model full=runs/temporal-gan/best.pt --model "w/o sync=runs/gan-no-sync/best.pt" \
+        --sets s26-val s31-val --limit 10
+
+Per checkpoint and set: blinks per second and median duration (EAR detector, no blink module
+anywhere), mouth LMD against the static photo's, the sync expert's offset, its confidence at
+offset 0 next to the confidence with the audio 5 frames off, identity distance, SSIM and CPBD;
+the real video's blinks in the last row.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+from talkface.eval.protocol import GRID_SETS, run_protocol
+from talkface.eval.report import replace_section
+from talkface.io.files import atomic_output
+
+HEADER = (
+    "| model | set | blinks/s | blink s | LMD vs static | sync offset | conf at 0 "
+    "| conf 5 off | identity | SSIM | CPBD |"
+)
+
+
+def rows(name: str, protocol: dict) -> list[str]:
+    out = []
+    for set_name, systems in protocol["sets"].items():
+        m, blinks = systems["talkface"]["mean"], systems["talkface"]["blinks"]
+        static = systems["static"]["mean"]["lmd_mouth"]
+        out.append(
+            f"| {name} | {set_name} | {blinks['rate']:.2f} | {blinks['median_duration']:.2f} "
+            f"| {m['lmd_mouth'] / static:.3f} | {m.get('sync_offset', float('nan')):+.1f} "
+            f"| {m.get('sync_in_sync_confidence', float('nan')):.2f} "
+            f"| {m.get('sync_shifted_confidence', float('nan')):.2f} "
+            f"| {m['identity']:.3f} | {m['ssim']:.3f} | {m['cpbd']:.3f} |"
+        )
+    return out
+
+
+def real_rows(protocol: dict) -> list[str]:
+    out = []
+    for set_name, systems in protocol["sets"].items():
+        m, blinks = systems["talkface"]["mean"], systems["talkface"]["blinks_reference"]
+        out.append(
+            f"| real video | {set_name} | {blinks['rate']:.2f} | {blinks['median_duration']:.2f} "
+            f"| | {m.get('sync_offset_reference', float('nan')):+.1f} "
+            f"| {m.get('sync_in_sync_confidence_reference', float('nan')):.2f} "
+            f"| {m.get('sync_shifted_confidence_reference', float('nan')):.2f} | | | |"
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("grid")
+    parser.add_argument(
+        "--model", action="append", required=True, metavar="NAME=CHECKPOINT"
+    )
+    parser.add_argument(
+        "--sets", nargs="+", default=["s26-val", "s31-val"], choices=list(GRID_SETS)
+    )
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--results", default="docs/results.md")
+    parser.add_argument("--json", default="runs/compare_temporal_gan.json")
+    args = parser.parse_args()
+
+    protocols = {}
+    for entry in args.model:
+        name, checkpoint = entry.split("=", 1)
+        protocols[name] = run_protocol(
+            args.grid, checkpoint, tuple(args.sets), args.limit, jobs=args.jobs
+        )
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(args.json, suffix=".json") as tmp:
+        Path(tmp).write_text(json.dumps(protocols, indent=1))
+    lines = [HEADER, "|" + "---|" * 11]
+    for name, protocol in protocols.items():
+        lines += rows(name, protocol)
+    lines += real_rows(next(iter(protocols.values())))
+    command = "python scripts/compare_temporal_gan.py ../shared/data/grid " + " ".join(
+        [f'--model "{m}"' for m in args.model]
+        + ["--sets", *args.sets]
+        + ([f"--limit {args.limit}"] if args.limit else [])
+    )
+    table = "\n".join(lines)
+    replace_section(
+        args.results,
+        "temporal-gan",
+        f"`{command}`\n\n{table}",
+        "Temporal GAN (Vougioukas et al.)",
+    )
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
