@@ -167,6 +167,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the renderer at work: crop + landmarks | attention | colour maps",
     )
 
+    st = sub.add_parser(
+        "stream",
+        help="animate speech as it arrives (a file in chunks, or raw PCM on stdin) -> mp4",
+    )
+    st.add_argument(
+        "--audio",
+        help="speech file, or - for raw 16 kHz mono s16le PCM on stdin (default: the "
+        "bundled sample)",
+    )
+    st.add_argument(
+        "--chunk-ms", type=float, default=40.0, help="audio per chunk (default 40)"
+    )
+    st.add_argument(
+        "--realtime",
+        action="store_true",
+        help="feed a file no faster than it plays, as a live source would",
+    )
+    st.add_argument(
+        "--motion",
+        choices=sorted(MOTION_MODELS),
+        default=None,
+        help="speech -> motion system by paper (default: the best measured)",
+    )
+    _face_video_arguments(st, "stream.mp4")
+
     idle = sub.add_parser(
         "idle", help="a silent listening loop (blinks, brows, head sway) -> mp4"
     )
@@ -343,6 +368,63 @@ def _summary(video, path: Path, start: float) -> str:
     )
 
 
+def _stream(args) -> None:
+    import talkface
+    from talkface.features.align import SAMPLE_RATE
+    from talkface.io.audio import load_audio
+    from talkface.io.video import check_output_path, write_video
+    from talkface.pipelines.streaming import StreamingSession, pcm_chunks, stream_frames
+
+    args.output = args.output or args.default_output
+    check_output_path(args.output)
+    if not 10 <= args.chunk_ms <= 1000:
+        raise TalkfaceError(f"--chunk-ms must be 10-1000, got {args.chunk_ms}")
+    sample_image, sample_audio = talkface.sample_paths()
+    pipeline = talkface.load_pipeline(
+        MOTION_MODELS[args.motion] if args.motion else None, args.renderer
+    )
+    session = StreamingSession(pipeline, args.image or sample_image, **_options(args))
+    step = int(args.chunk_ms / 1000 * SAMPLE_RATE)
+    if args.audio == "-":
+        chunks = pcm_chunks(sys.stdin.buffer, step)
+    else:
+        wav = load_audio(args.audio or sample_audio, SAMPLE_RATE)
+        chunks = (wav[i : i + step] for i in range(0, len(wav), step))
+    clock = {"start": time.perf_counter()}
+
+    def arriving(chunks):  # paced like a live source when asked; notes each arrival
+        for n, chunk in enumerate(chunks):
+            if args.realtime:
+                time.sleep(
+                    max(
+                        0.0,
+                        clock["start"] + n * step / SAMPLE_RATE - time.perf_counter(),
+                    )
+                )
+            clock["arrived"] = time.perf_counter()
+            yield chunk
+
+    def timed(frames):
+        for n, frame in enumerate(frames):
+            if n == 0:
+                clock["first"] = time.perf_counter() - clock["arrived"]
+            yield frame
+
+    frames = timed(stream_frames(session, arriving(chunks)))
+    write_video(
+        args.output, frames, session.options.fps, lambda: session.wav, SAMPLE_RATE
+    )
+    if not args.quiet:
+        seconds = len(session.wav) / SAMPLE_RATE
+        took = time.perf_counter() - clock["start"]
+        print(
+            f"wrote {args.output}: {session.done} frames; first frame "
+            f"{1000 * clock['first']:.0f} ms after the audio that completed it; "
+            f"{seconds:.2f} s of audio in {took:.2f} s (real-time factor {took / seconds:.2f})",
+            file=sys.stderr,
+        )
+
+
 def _idle(args) -> None:
     import talkface
     from talkface.io.video import check_output_path
@@ -453,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
             _generate(args)
         elif args.command == "idle":
             _idle(args)
+        elif args.command == "stream":
+            _stream(args)
         elif args.command == "preprocess":
             from talkface.data.preprocess import (
                 PreprocessConfig,

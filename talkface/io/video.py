@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -56,11 +56,14 @@ def write_video(
     path: str | Path,
     frames: Iterable[np.ndarray],
     fps: float,
-    audio: np.ndarray | None = None,
+    audio: np.ndarray | Callable[[], np.ndarray] | None = None,
     sample_rate: int = 16000,
     crf: int = 18,
 ) -> Path:
     """Encode frames (each (H, W, 3) uint8 RGB, even H and W) as H.264 yuv420p + AAC in mp4.
+
+    `audio` is an (N,) float32 array or a function returning one, called after the last frame
+    (for streams, whose sound is complete only then).
 
     The file is written to a temporary name beside `path` and renamed into place only when
     complete, so a crash or error never leaves a half-written video. `frames` may be a generator:
@@ -123,6 +126,9 @@ def _encode(av, filename, frames, fps, audio, sample_rate, crf) -> None:
 
 
 def _encode_audio(av, container, stream, audio, sample_rate) -> None:
+    audio = (
+        audio() if callable(audio) else audio
+    )  # a stream's sound is known at its end
     pcm = np.clip(np.asarray(audio, dtype=np.float32), -1, 1)
     block = 1024  # AAC frame size
     for start in range(0, len(pcm), block):

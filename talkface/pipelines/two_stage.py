@@ -118,7 +118,7 @@ class TwoStagePipeline:
                 features.numpy(), n_frames, fps, self.motion_model.config.context
             )
         ).to(self.device)
-        gate = 0.0 if is_silent(wav) else _speech_gate(energy.numpy(), n_frames, fps)
+        gate = 0.0 if is_silent(wav) else speech_gate(energy.numpy(), n_frames, fps)
         displacements = np.zeros((n_frames, 68, 2), np.float32)
         pose = np.zeros((n_frames, 5), np.float32)
         if isinstance(self.motion_model, DIRFA):
@@ -277,7 +277,7 @@ class TwoStagePipeline:
         )  # fmt: skip
 
 
-def _speech_gate(log_energy: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+def speech_gate(log_energy: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     """(n_frames,) weight in [0, 1]: ~1 where there is speech, falling to 0 in silence."""
     from scipy.ndimage import maximum_filter1d
 

@@ -1,0 +1,222 @@
+"""Streaming generation: audio arrives in chunks, frames leave as soon as their audio is heard.
+
+    session = StreamingSession(talkface.load_pipeline(), "face.jpg", seed=0)
+    for chunk in chunks:                 # (N,) float32 mono 16 kHz, any chunk size
+        for frame in session.push(chunk):
+            show(frame)                  # (H, W, 3) uint8
+    for frame in session.finish():
+        show(frame)
+
+What differs from the whole-file pipeline, and why:
+- A frame waits for its audio context: the motion window reaches CONTEXT/2 feature frames
+  (140 ms for the AT-net) past the frame's centre, plus half an STFT window. That look-ahead,
+  not compute, dominates the latency of a live microphone.
+- MFCC/log-mel normalisation uses the statistics of the speech heard so far (the file pipeline
+  uses the whole utterance's), and the silence gate the loudest level so far.
+- The AT-net's LSTM state is carried from chunk to chunk, so its motion is the same as in one
+  pass over the same normalised features. Sinha et al.'s network needs no state. DIRFA samples
+  autoregressively over whole windows and is not streamed yet.
+- Blinks and brows come from the blink generator in blocks of BLINK_BLOCK frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+import torch
+
+from talkface.errors import TalkfaceError
+from talkface.face.align import PasteBack, paste_mask
+from talkface.face.landmarks import BROWS
+from talkface.features.align import (
+    HOP_LENGTH,
+    SAMPLE_RATE,
+    frame_centres,
+    n_video_frames,
+)
+from talkface.features.audio import N_FFT, log_mel, mfcc_from_log_mel
+from talkface.io.audio import is_silent
+from talkface.models.dirfa import DIRFA
+from talkface.models.sinha import EYE_REGION
+from talkface.motion.blinks import blink_motion
+from talkface.pipelines.options import GenerateOptions
+from talkface.pipelines.two_stage import SPEECH_POINTS, TwoStagePipeline, speech_gate
+from talkface.types import Motion
+
+BLINK_BLOCK = 250  # frames of blinks generated at a time (10 s at 25 fps)
+PASTE_GROW = 0.2  # the paste mask is fixed up front: grown enough for the jaw to open
+
+
+class StreamingSession:
+    """One face, one live audio stream: push() audio, get the frames it completes."""
+
+    def __init__(
+        self,
+        pipeline: TwoStagePipeline,
+        image,
+        options: GenerateOptions | None = None,
+        **overrides,
+    ):
+        import dataclasses
+
+        from talkface.models.atvgnet import AudioToLandmark
+        from talkface.render.neural import NeuralRenderer
+        from talkface.render.warp import WarpRenderer
+
+        if isinstance(pipeline.motion_model, DIRFA):
+            raise TalkfaceError(
+                "DIRFA cannot stream yet: use --motion atvgnet or sinha"
+            )
+        options = options or GenerateOptions()
+        self.options = dataclasses.replace(options, **overrides)
+        self.pipeline = pipeline
+        self.face = pipeline.prepare_face(
+            image, self.options.face, self.options.crop_size
+        )
+        self.generator = torch.Generator()
+        seed = self.options.seed
+        self.generator.manual_seed(seed if seed is not None else self.generator.seed())
+        model = pipeline.motion_model
+        self.kind, self.context = model.config.features, model.config.context
+        self.identity = None
+        if isinstance(
+            model, AudioToLandmark
+        ):  # as the file pipeline: the dropped-out identity
+            self.identity = torch.zeros(1, model.config.n_components)
+        # 1. audio and features so far
+        self.wav = np.zeros(0, np.float32)
+        self.features = np.zeros((0, 12 if self.kind == "mfcc" else 40), np.float32)
+        self.energy = np.zeros(0, np.float32)
+        self.state = None
+        self.done = 0  # frames emitted
+        self.eyes = np.zeros((0, len(EYE_REGION), 2), np.float32)
+        self.closure = np.zeros(0, np.float32)
+        # 2. the renderer, built once (VG-net carries its own state from frame to frame)
+        crop = self.face.crop
+        self.renderer = (
+            WarpRenderer(crop)
+            if pipeline.renderer_model is None
+            else NeuralRenderer(crop, pipeline.renderer_model)
+        )
+        mask = paste_mask(crop.landmarks, crop.size, grow=PASTE_GROW)
+        self.paste = PasteBack(self.face.photo, crop.to_crop, mask)
+        self._next_blinks()  # the first block now: its one-off imports stay out of push()
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(height, width) of every frame."""
+        return self.face.photo.shape[:2]
+
+    def push(self, samples: np.ndarray) -> list[np.ndarray]:
+        """Add (N,) float32 mono 16 kHz samples; returns the frames they complete."""
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        self.wav = np.concatenate([self.wav, samples])
+        self._extend_features(final=False)
+        return self._emit(self._ready_frames())
+
+    def finish(self) -> list[np.ndarray]:
+        """The remaining frames, up to round(duration x fps), once the audio has ended."""
+        if not len(self.wav):
+            raise TalkfaceError("no audio arrived: nothing to animate")
+        total = n_video_frames(len(self.wav), self.options.fps)
+        self._extend_features(final=True)
+        return self._emit(total)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _extend_features(self, final: bool) -> None:
+        """Compute the feature frames whose STFT window is complete (all of them when final)."""
+        have = len(self.features)
+        # feature frame f is centred on sample f * HOP and needs N_FFT // 2 samples after it
+        complete = len(self.wav) // HOP_LENGTH + 1
+        if not final:
+            complete = max(0, (len(self.wav) - N_FFT // 2) // HOP_LENGTH + 1)
+        if complete <= have:
+            return
+        # recompute from 2 hops before: the first new frame's window then lies inside the
+        # slice (the STFT reflects at slice edges, as the file pipeline does at the audio's)
+        first = min(have, 2)
+        start = (have - first) * HOP_LENGTH
+        mel = log_mel(self.wav[start:])[first : first + complete - have]
+        features = mfcc_from_log_mel(mel) if self.kind == "mfcc" else mel
+        self.features = np.concatenate([self.features, features.numpy()])
+        self.energy = np.concatenate([self.energy, torch.logsumexp(mel, dim=1).numpy()])
+
+    def _next_blinks(self) -> None:
+        """Blinks and brows for the next BLINK_BLOCK frames."""
+        eyes, closure = blink_motion(
+            self.pipeline.blink_model,
+            BLINK_BLOCK,
+            self.options.fps,
+            self.options.blink_rate,
+            self.generator,
+        )
+        self.eyes = np.concatenate([self.eyes, eyes])
+        self.closure = np.concatenate([self.closure, closure.astype(np.float32)])
+
+    def _ready_frames(self) -> int:
+        """How many frames have their whole feature window (and gate context) computed."""
+        fps = self.options.fps
+        n = n_video_frames(len(self.wav), fps) + 1
+        centres = np.round(frame_centres(n, fps) * (SAMPLE_RATE / HOP_LENGTH))
+        reach = centres + max(self.context // 2, 4)
+        return int(np.searchsorted(reach, len(self.features) - 1, side="right"))
+
+    def _normalised(self) -> np.ndarray:
+        """The features so far, normalised with the statistics of the speech so far."""
+        active = self.energy > self.energy.max() - np.log(1e4)
+        ref = self.features[active] if active.sum() > 10 else self.features
+        return (self.features - ref.mean(0)) / (ref.std(0) + 1e-3)
+
+    def _emit(self, upto: int) -> list[np.ndarray]:
+        if upto <= self.done or not len(self.features):
+            return []
+        fps = self.options.fps
+        frames = np.arange(self.done, upto)
+        centres = np.round(frame_centres(upto, fps) * (SAMPLE_RATE / HOP_LENGTH))[
+            frames
+        ]
+        offsets = np.arange(self.context) - self.context // 2
+        index = np.clip(
+            centres[:, None].astype(int) + offsets, 0, len(self.features) - 1
+        )
+        windows = torch.from_numpy(self._normalised()[index]).float()[None]
+        with torch.no_grad():
+            speech, self.state = self.pipeline.motion_model(
+                windows, self.identity, self.state
+            )
+        gate = speech_gate(self.energy, upto, fps)[frames] * (not is_silent(self.wav))
+        while len(self.closure) < upto:
+            self._next_blinks()
+        displacements = np.zeros((len(frames), 68, 2), np.float32)
+        brows = np.isin(EYE_REGION, BROWS)
+        displacements[:, EYE_REGION[brows]] = self.eyes[frames][:, brows]
+        displacements[:, SPEECH_POINTS] = (
+            speech[0].numpy()[:, SPEECH_POINTS]
+            * self.options.motion_scale
+            * gate[:, None, None]
+        )
+        motion = Motion(displacements, self.closure[frames], fps)
+        targets = self.pipeline.target_landmarks(self.face, motion)
+        self.done = upto
+        return [self.paste(self.renderer(t)) for t in targets]
+
+
+def stream_frames(session: StreamingSession, chunks) -> Iterator[np.ndarray]:
+    """Frames as the audio `chunks` ((N,) float32 arrays) arrive, then the rest at the end."""
+    for chunk in chunks:
+        yield from session.push(chunk)
+    yield from session.finish()
+
+
+def pcm_chunks(stream: BinaryIO, samples: int) -> Iterator[np.ndarray]:
+    """Raw 16 kHz mono signed 16-bit little-endian PCM from a byte stream (e.g. stdin), in
+    chunks of `samples` (the last may be shorter)."""
+    while True:
+        data = stream.read(2 * samples)
+        if not data:
+            return
+        data = data[: len(data) // 2 * 2]
+        yield np.frombuffer(data, "<i2").astype(np.float32) / 32768
