@@ -20,8 +20,8 @@ from talkface.face.landmarks import BROWS
 from talkface.io.audio import load_audio
 from talkface.io.video import read_video
 from talkface.motion.params import closure_to_ear
+from talkface.motion.stage import SPEECH_POINTS
 from talkface.pipelines.options import GenerateOptions
-from talkface.pipelines.two_stage import SPEECH_POINTS
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("grid", help="../shared/data/grid")

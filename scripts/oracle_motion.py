@@ -17,7 +17,7 @@ from talkface.data.landmarks import MOTION_KEYS, clip_displacements, load_split
 from talkface.data.preprocess import track_landmarks
 from talkface.eval.metrics import lmd, opening_correlation
 from talkface.io.video import read_video
-from talkface.pipelines.two_stage import SPEECH_POINTS
+from talkface.motion.stage import SPEECH_POINTS
 from talkface.types import Motion
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from talkface.face.landmarks import BROWS, inner_lip_opening
-from talkface.pipelines.two_stage import SPEECH_POINTS, GenerateOptions
+from talkface.motion.stage import SPEECH_POINTS
+from talkface.pipelines.options import GenerateOptions
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +85,28 @@ def test_head_pose_moves_the_rendered_face(setup):
     frames = [render(i).astype(int) for i in range(n)]
     assert np.abs(frames[1] - frames[0]).mean() > 0.3
     assert np.abs(frames[2] - frames[0]).mean() > 0.3
+
+
+@pytest.mark.parametrize("model", ["atnet-grid", "dirfa-grid"])
+def test_motion_stage_in_chunks_equals_one_pass(setup, model):
+    """The stage carries the AT-net's LSTM state and DIRFA's history (and blink blocks) from
+    chunk to chunk: streaming decides the same motion as the whole file would."""
+    import torch
+
+    from talkface.features.align import feature_windows
+    from talkface.features.audio import speech_features
+
+    pipes, _, wav = setup
+    pipe = pipes[model]
+    features, _ = speech_features(wav, kind=pipe.motion_model.config.features)
+    windows = torch.from_numpy(
+        feature_windows(features.numpy(), 60, 25.0, pipe.motion_model.config.context)
+    )
+    gate = np.ones(60)
+    options = GenerateOptions(seed=4)
+    whole = pipe.motion_stage(options, blink_block=32)(windows, gate)
+    stage = pipe.motion_stage(options, blink_block=32)
+    parts = [stage(windows[a:b], gate[a:b]) for a, b in ((0, 7), (7, 40), (40, 60))]
+    for name in ("displacements", "blink", "pose"):
+        joined = np.concatenate([getattr(p, name) for p in parts])
+        np.testing.assert_allclose(joined, getattr(whole, name), atol=1e-5)

@@ -181,7 +181,41 @@ def top_k_per_parameter(
     return k
 
 
-@torch.no_grad()
+class Sampler:
+    """DIRFA's autoregressive top-k sampling, resumable: each call continues the animation from
+    the last tau windows and animations of the calls before (streaming keeps one per stream).
+    `top_k` (P,) gives each parameter's k (1 = greedy)."""
+
+    def __init__(
+        self,
+        model: DIRFA,
+        top_k: torch.Tensor,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ):
+        self.model, self.top_k = model, top_k
+        self.temperature, self.generator = temperature, generator
+        c = model.config
+        self.windows = torch.zeros(0, c.context, c.n_mels)  # the last tau + 1 windows
+        self.previous = torch.zeros(0, c.n_params)  # the animation before each of them
+        self.last = torch.zeros(c.n_params)  # neutral before the first frame
+
+    @torch.no_grad()
+    def __call__(self, windows: torch.Tensor) -> torch.Tensor:
+        """(T, context, n_mels) speech windows of the next T frames -> (T, P) animation."""
+        keep = self.model.config.tau + 1
+        animation = torch.zeros(len(windows), self.model.config.n_params)
+        for t, window in enumerate(windows):
+            self.windows = torch.cat([self.windows, window[None]])[-keep:]
+            self.previous = torch.cat([self.previous, self.last[None]])[-keep:]
+            logits = self.model(self.windows[None], self.previous[None])[0, -1]
+            animation[t] = self.model.dequantise(
+                top_k_sample(logits, self.top_k, self.temperature, self.generator)
+            )
+            self.last = animation[t]
+        return animation
+
+
 def generate(
     model: DIRFA,
     windows: torch.Tensor,
@@ -190,21 +224,8 @@ def generate(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Autoregressive top-k sampling of (T, P) continuous animation from (T, context, n_mels)
-    speech windows; `top_k` (P,) gives each parameter's k (1 = greedy)."""
-    T, tau = len(windows), model.config.tau
-    animation = torch.zeros(T, model.config.n_params)
-    previous = torch.zeros(T, model.config.n_params)  # neutral before the first frame
-    for t in range(T):
-        start = max(0, t - tau)
-        logits = model(windows[None, start : t + 1], previous[None, start : t + 1])[
-            0, -1
-        ]
-        animation[t] = model.dequantise(
-            top_k_sample(logits, top_k, temperature, generator)
-        )
-        if t + 1 < T:
-            previous[t + 1] = animation[t]
-    return animation
+    speech windows (one Sampler call)."""
+    return Sampler(model, top_k, temperature, generator)(windows)
 
 
 def init_weights(module: nn.Module) -> None:

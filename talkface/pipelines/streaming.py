@@ -13,10 +13,10 @@ What differs from the whole-file pipeline, and why:
   not compute, dominates the latency of a live microphone.
 - MFCC/log-mel normalisation uses the statistics of the speech heard so far (the file pipeline
   uses the whole utterance's), and the silence gate the loudest level so far.
-- The AT-net's LSTM state is carried from chunk to chunk, so its motion is the same as in one
-  pass over the same normalised features. Sinha et al.'s network needs no state. DIRFA samples
-  autoregressively over whole windows and is not streamed yet.
-- Blinks and brows come from the blink generator in blocks of BLINK_BLOCK frames.
+- The motion stage (motion.stage.MotionStage) is the file pipeline's, fed chunk by chunk: the
+  AT-net's LSTM state and DIRFA's last tau windows and animations carry over, so their motion
+  equals one pass over the same normalised features. Blinks and brows come from the blink
+  generator in blocks of BLINK_BLOCK frames.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import torch
 
 from talkface.errors import TalkfaceError
 from talkface.face.align import PasteBack, paste_mask
-from talkface.face.landmarks import BROWS
 from talkface.features.align import (
     HOP_LENGTH,
     SAMPLE_RATE,
@@ -38,12 +37,8 @@ from talkface.features.align import (
 )
 from talkface.features.audio import N_FFT, log_mel, mfcc_from_log_mel
 from talkface.io.audio import is_silent
-from talkface.models.dirfa import DIRFA
-from talkface.models.sinha import EYE_REGION
-from talkface.motion.blinks import blink_motion
 from talkface.pipelines.options import GenerateOptions
-from talkface.pipelines.two_stage import SPEECH_POINTS, TwoStagePipeline, speech_gate
-from talkface.types import Motion
+from talkface.pipelines.two_stage import TwoStagePipeline, speech_gate
 
 BLINK_BLOCK = 250  # frames of blinks generated at a time (10 s at 25 fps)
 PASTE_GROW = 0.2  # the paste mask is fixed up front: grown enough for the jaw to open
@@ -61,38 +56,23 @@ class StreamingSession:
     ):
         import dataclasses
 
-        from talkface.models.atvgnet import AudioToLandmark
         from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
-        if isinstance(pipeline.motion_model, DIRFA):
-            raise TalkfaceError(
-                "DIRFA cannot stream yet: use --motion atvgnet or sinha"
-            )
         options = options or GenerateOptions()
         self.options = dataclasses.replace(options, **overrides)
         self.pipeline = pipeline
         self.face = pipeline.prepare_face(
             image, self.options.face, self.options.crop_size
         )
-        self.generator = torch.Generator()
-        seed = self.options.seed
-        self.generator.manual_seed(seed if seed is not None else self.generator.seed())
-        model = pipeline.motion_model
-        self.kind, self.context = model.config.features, model.config.context
-        self.identity = None
-        if isinstance(
-            model, AudioToLandmark
-        ):  # as the file pipeline: the dropped-out identity
-            self.identity = torch.zeros(1, model.config.n_components)
+        self.kind = pipeline.motion_model.config.features
+        self.context = pipeline.motion_model.config.context
+        self.stage = pipeline.motion_stage(self.options, blink_block=BLINK_BLOCK)
         # 1. audio and features so far
         self.wav = np.zeros(0, np.float32)
         self.features = np.zeros((0, 12 if self.kind == "mfcc" else 40), np.float32)
         self.energy = np.zeros(0, np.float32)
-        self.state = None
         self.done = 0  # frames emitted
-        self.eyes = np.zeros((0, len(EYE_REGION), 2), np.float32)
-        self.closure = np.zeros(0, np.float32)
         # 2. the renderer, built once (VG-net carries its own state from frame to frame)
         crop = self.face.crop
         self.renderer = (
@@ -102,7 +82,7 @@ class StreamingSession:
         )
         mask = paste_mask(crop.landmarks, crop.size, grow=PASTE_GROW)
         self.paste = PasteBack(self.face.photo, crop.to_crop, mask)
-        self._next_blinks()  # the first block now: its one-off imports stay out of push()
+        import scipy.signal  # noqa: F401  (blink detection's import: ~2 s once, not in push())
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -144,18 +124,6 @@ class StreamingSession:
         self.features = np.concatenate([self.features, features.numpy()])
         self.energy = np.concatenate([self.energy, torch.logsumexp(mel, dim=1).numpy()])
 
-    def _next_blinks(self) -> None:
-        """Blinks and brows for the next BLINK_BLOCK frames."""
-        eyes, closure = blink_motion(
-            self.pipeline.blink_model,
-            BLINK_BLOCK,
-            self.options.fps,
-            self.options.blink_rate,
-            self.generator,
-        )
-        self.eyes = np.concatenate([self.eyes, eyes])
-        self.closure = np.concatenate([self.closure, closure.astype(np.float32)])
-
     def _ready_frames(self) -> int:
         """How many frames have their whole feature window (and gate context) computed."""
         fps = self.options.fps
@@ -182,23 +150,9 @@ class StreamingSession:
         index = np.clip(
             centres[:, None].astype(int) + offsets, 0, len(self.features) - 1
         )
-        windows = torch.from_numpy(self._normalised()[index]).float()[None]
-        with torch.no_grad():
-            speech, self.state = self.pipeline.motion_model(
-                windows, self.identity, self.state
-            )
+        windows = torch.from_numpy(self._normalised()[index]).float()
         gate = speech_gate(self.energy, upto, fps)[frames] * (not is_silent(self.wav))
-        while len(self.closure) < upto:
-            self._next_blinks()
-        displacements = np.zeros((len(frames), 68, 2), np.float32)
-        brows = np.isin(EYE_REGION, BROWS)
-        displacements[:, EYE_REGION[brows]] = self.eyes[frames][:, brows]
-        displacements[:, SPEECH_POINTS] = (
-            speech[0].numpy()[:, SPEECH_POINTS]
-            * self.options.motion_scale
-            * gate[:, None, None]
-        )
-        motion = Motion(displacements, self.closure[frames], fps)
+        motion = self.stage(windows, gate)
         targets = self.pipeline.target_landmarks(self.face, motion)
         self.done = upto
         return [self.paste(self.renderer(t)) for t in targets]

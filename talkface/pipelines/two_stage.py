@@ -23,7 +23,6 @@ import torch
 
 from talkface.errors import TalkfaceError
 from talkface.face.align import PasteBack, apply_affine, invert_affine, paste_mask
-from talkface.face.landmarks import BROWS, JAW, MOUTH
 from talkface.face.prepare import PreparedFace, prepare_face
 from talkface.features.align import (
     SAMPLE_RATE,
@@ -33,24 +32,16 @@ from talkface.features.align import (
 )
 from talkface.features.audio import speech_features
 from talkface.io.audio import is_silent, load_audio
-from talkface.models.atvgnet import AudioToLandmark, VGNet
-from talkface.models.dirfa import (
-    DEFAULT_TOP_K,
-    DIRFA,
-    generate,
-    top_k_per_parameter,
-)
-from talkface.models.sinha import EYE_REGION, BlinkGenerator, TextureGenerator
-from talkface.motion.blinks import blink_motion, close_eyelids
+from talkface.models.atvgnet import VGNet
+from talkface.models.sinha import BlinkGenerator, TextureGenerator
+from talkface.motion.blinks import close_eyelids
 from talkface.motion.idle import idle_motion
-from talkface.motion.params import apply_head_pose, load_motion_basis
+from talkface.motion.params import apply_head_pose
 from talkface.motion.retarget import retarget
+from talkface.motion.stage import MotionStage
 from talkface.pipelines.options import GenerateOptions
 from talkface.types import Motion, Video
 
-# The landmark regressors also predict the training speaker's brow habits; only the lower jaw
-# (below the ears) and the lips follow speech. Brows come from the blink generator (or DIRFA).
-SPEECH_POINTS = np.concatenate([JAW[4:13], MOUTH])
 MIN_IDLE_SECONDS, MAX_IDLE_SECONDS = 1.0, 600.0
 # frames this far below the utterance's loudest are silence: lips at rest
 SILENCE_DB = 45.0
@@ -101,80 +92,45 @@ class TwoStagePipeline:
 
     prepare_face = staticmethod(prepare_face)
 
-    @torch.no_grad()
+    def motion_stage(
+        self, options: GenerateOptions, blink_block: int | None = None
+    ) -> MotionStage:
+        """The motion stage for these options, seeded (motion.stage: windows -> Motion)."""
+        generator = torch.Generator()
+        generator.manual_seed(
+            options.seed if options.seed is not None else generator.seed()
+        )
+        return MotionStage(
+            self.motion_model,
+            self.blink_model,
+            options.fps,
+            generator,
+            options.blink_rate,
+            options.head_motion,
+            options.motion_scale,
+            blink_block,
+        )
+
     def motion(
         self, wav: np.ndarray, face: PreparedFace, options: GenerateOptions
     ) -> Motion:
         """Canonical displacements, eyelid closure and head pose for every video frame."""
         fps = options.fps
         n_frames = n_video_frames(len(wav), fps)
-        generator = torch.Generator()
-        generator.manual_seed(
-            options.seed if options.seed is not None else generator.seed()
-        )
+        # 1. Speech features, one window per frame, and where the speech is
         features, energy = speech_features(wav, kind=self.motion_model.config.features)
         windows = torch.from_numpy(
             feature_windows(
                 features.numpy(), n_frames, fps, self.motion_model.config.context
             )
         ).to(self.device)
-        gate = 0.0 if is_silent(wav) else speech_gate(energy.numpy(), n_frames, fps)
-        displacements = np.zeros((n_frames, 68, 2), np.float32)
-        pose = np.zeros((n_frames, 5), np.float32)
-        if isinstance(self.motion_model, DIRFA):
-            # 1. DIRFA: lips, jaw and brows, blinks and head pose, sampled together
-            speech, closure, pose = self._dirfa(windows, generator)
-            displacements[:, BROWS] = speech[:, BROWS]
-            pose = pose * options.head_motion
-            if (
-                options.blink_rate is not None
-            ):  # a rate asked for: retime learned blinks
-                _, closure = blink_motion(
-                    self.blink_model, n_frames, fps, options.blink_rate, generator
-                )
-        else:
-            # 1. A landmark regressor for lips and jaw; the blink generator for eyes and brows
-            # The AT-net saw one face in training, with its identity input dropped half the
-            # time: the dropped-out (zero) identity generalises better to new faces (s31
-            # opening correlation 0.772 -> 0.788 in canonical space, and lips that close for
-            # p/b/m on synthetic speech; docs/results.md), so that is what it gets.
-            identity = None
-            if isinstance(self.motion_model, AudioToLandmark):
-                k = self.motion_model.config.n_components
-                identity = torch.zeros(1, k, device=self.device)
-            speech, _ = self.motion_model(windows[None], identity)
-            speech = speech[0].cpu().numpy()
-            eyes, closure = blink_motion(
-                self.blink_model, n_frames, fps, options.blink_rate, generator
-            )
-            brows = np.isin(EYE_REGION, BROWS)
-            displacements[:, EYE_REGION[brows]] = eyes[:, brows]
-        # 2. Lips and jaw follow speech, scaled, and rest in silence
-        gate = np.broadcast_to(gate, (n_frames,))
-        displacements[:, SPEECH_POINTS] = (
-            speech[:, SPEECH_POINTS] * options.motion_scale * gate[:, None, None]
+        gate = (
+            np.zeros(n_frames)
+            if is_silent(wav)
+            else speech_gate(energy.numpy(), n_frames, fps)
         )
-        return Motion(displacements, closure.astype(np.float32), fps, pose)
-
-    def _dirfa(
-        self, windows: torch.Tensor, generator: torch.Generator
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """DIRFA's animation -> (T, 68, 2) displacements, (T,) closure, (T, 5) pose.
-
-        Two rollouts: lips and jaw from the greedy one, everything else sampled. Each step is
-        conditioned on the sampled history, so a single rollout's lips drift with the seed's
-        blinks and head motion (opening correlation between seeds 0.26-0.82); the greedy
-        rollout gives every seed the same lip sync."""
-        model = self.motion_model
-        k = model.config.n_coefficients
-        basis = load_motion_basis()
-        top_k = top_k_per_parameter(model.config, **DEFAULT_TOP_K)
-        sampled = generate(model, windows, top_k, generator=generator).numpy()
-        greedy = generate(model, windows, torch.ones_like(top_k)).numpy()
-        displacements = basis.decode(sampled[:, :k])
-        displacements[:, SPEECH_POINTS] = basis.decode(greedy[:, :k])[:, SPEECH_POINTS]
-        closure = np.clip(sampled[:, k], 0, 1)
-        return displacements, closure, sampled[:, k + 1 :]
+        # 2. Motion: lips and jaw from speech, blinks, brows and head from the models
+        return self.motion_stage(options)(windows, gate)
 
     @staticmethod
     def target_landmarks(face: PreparedFace, motion: Motion) -> np.ndarray:
