@@ -12,6 +12,7 @@ from pathlib import Path
 
 from talkface.errors import TalkfaceError
 from talkface.registry import MOTION_MODELS, RENDERERS
+from talkface.serve.settings import add_arguments as add_serve_arguments
 
 
 def _dataclass_flags(parser: argparse.ArgumentParser, cls) -> None:
@@ -191,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="speech -> motion system by paper (default: the best measured)",
     )
     _face_video_arguments(st, "stream.mp4")
+
+    srv = sub.add_parser(
+        "serve", help="the web app and HTTP API (docs/serve.md): http://127.0.0.1:8000/"
+    )
+    add_serve_arguments(srv)
 
     idle = sub.add_parser(
         "idle", help="a silent listening loop (blinks, brows, head sway) -> mp4"
@@ -537,6 +543,11 @@ def main(argv: list[str] | None = None) -> int:
             _idle(args)
         elif args.command == "stream":
             _stream(args)
+        elif args.command == "serve":
+            from talkface.serve import run
+            from talkface.serve.settings import from_arguments
+
+            run(**from_arguments(args))
         elif args.command == "preprocess":
             from talkface.data.preprocess import (
                 PreprocessConfig,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,9 @@ from talkface.face.backend import face_detector
 MIN_SCORE = -0.2  # weaker HOG detections are mostly false positives on textures
 SURE_SCORE = 0.5  # a detection this strong is a face
 SCORE_MARGIN = 1.0  # a weaker one counts only within this margin of the best face
+# dlib's detector is one object per process and not thread-safe: two threads inside run() at
+# once crash the process (it releases the GIL). Threaded callers (the web app) are safe.
+_DETECTOR_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ def detect_faces(image: np.ndarray, upsample: int | None = None) -> list[FaceBox
         )
     if upsample is None:
         upsample = 1 if max(work.shape[:2]) < 640 else 0
-    rects, scores, _ = detector.run(work, upsample, MIN_SCORE)
+    with _DETECTOR_LOCK:
+        rects, scores, _ = detector.run(work, upsample, MIN_SCORE)
     best = max(scores, default=0.0)
     boxes = [
         FaceBox(
