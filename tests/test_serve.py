@@ -617,3 +617,58 @@ def test_the_cli_serves_the_app_with_its_flags():
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(30) is not None
+
+
+# -- live streaming over a websocket ----------------------------------------------------------
+
+
+def test_websocket_streams_frames_as_the_audio_arrives(serve, samples):
+    import cv2
+
+    from talkface.features.align import n_video_frames
+    from talkface.io.audio import load_audio
+
+    client = serve(max_audio_seconds=30)
+    photo, speech = samples
+    wav = load_audio(speech)
+    pcm = (np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes()
+    step = 2 * 640  # 40 ms
+    frames, first_at = [], None
+    with client.websocket_connect("/api/stream?seed=0&crop_size=128") as ws:
+        ws.send_bytes(Path(photo).read_bytes())
+        header = ws.receive_json()
+        for start in range(0, len(pcm), step):
+            ws.send_bytes(pcm[start : start + step])
+            for _ in range(ws.receive_json()["frames"]):
+                frames.append(ws.receive_bytes())
+            if frames and first_at is None:
+                first_at = (start + step) / 2 / 16000
+        ws.send_text("end")
+        for _ in range(ws.receive_json()["frames"]):
+            frames.append(ws.receive_bytes())
+        done = ws.receive_json()
+    assert done == {"done": True, "frames": len(frames)}
+    assert len(frames) == n_video_frames(len(wav), 25)
+    assert first_at <= 0.25  # the first frame came with the first ~0.2 s of audio
+    image = cv2.imdecode(np.frombuffer(frames[0], np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (header["height"], header["width"], 3)
+
+
+def test_websocket_refuses_bad_photos_long_audio_and_too_many_streams(serve, samples):
+    from starlette.websockets import WebSocketDisconnect
+
+    client = serve(max_audio_seconds=1, max_jobs=1)
+    photo = Path(samples[0]).read_bytes()
+    with client.websocket_connect("/api/stream") as ws:
+        ws.send_bytes(b"not an image")
+        assert "not an image" in ws.receive_json()["detail"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008
+    with client.websocket_connect("/api/stream?crop_size=128") as ws:
+        ws.send_bytes(photo)
+        ws.receive_json()
+        with client.websocket_connect("/api/stream") as second:  # the one slot is taken
+            assert "busy" in second.receive_json()["detail"]
+        ws.send_bytes(bytes(2 * 16000 * 2))  # 2 s of silence, over the 1 s limit
+        assert "longer than the limit" in ws.receive_json()["detail"]

@@ -59,6 +59,8 @@ class StreamingSession:
         from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
+        if not isinstance(pipeline, TwoStagePipeline):
+            raise TalkfaceError("only the landmark models stream (not the temporal GAN)")
         options = options or GenerateOptions()
         self.options = dataclasses.replace(options, **overrides)
         self.pipeline = pipeline

@@ -11,23 +11,38 @@ import asyncio
 import base64
 import shutil
 import tempfile
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+import numpy as np
+from fastapi import (
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    HTTPException,
+    Request,
+    UploadFile,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, Field
 
+import talkface
 from talkface import __version__
 from talkface.errors import TalkfaceError
 from talkface.face.prepare import prepare_face
+from talkface.features.align import SAMPLE_RATE
 from talkface.pipelines.options import GenerateOptions
+from talkface.pipelines.streaming import StreamingSession
 from talkface.registry import DEFAULT_MODEL, MODELS, MOTION_MODELS, RENDERERS
 from talkface.serve.body_limit import BodyLimit
 from talkface.serve.faces import find_faces, preview_png
@@ -392,6 +407,82 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         except KeyError:
             raise HTTPException(404, f"no job {status.id}") from None
 
+    # -- live: audio in, frames out ------------------------------------------------------------
+
+    streams = threading.BoundedSemaphore(settings.max_jobs)
+
+    @app.websocket("/api/stream")
+    async def stream(
+        socket: WebSocket,
+        model: str = DEFAULT_MODEL,
+        seed: int | None = None,
+        face: int = 0,
+        blink_rate: float | None = None,
+        crop_size: int | None = None,
+    ) -> None:
+        """Live audio in, JPEG frames out (talkface.pipelines.streaming).
+
+        Send the photo (bytes); the reply is {"width", "height", "fps"}. Then send raw 16 kHz
+        mono s16le PCM (bytes, any chunk size): each chunk is answered by {"frames": k} and k
+        JPEG frames (bytes), those its audio completed. Send the text "end" for the last
+        frames, the same way, then {"done": true, "frames": total}. A mistake ends the
+        stream with {"detail": "..."} and close code 1008; all slots busy: 1013."""
+        await socket.accept()
+        if not streams.acquire(blocking=False):
+            await socket.send_json({"detail": "all stream slots are busy"})
+            await socket.close(1013)
+            return
+        try:
+            with tempfile.TemporaryDirectory(prefix="talkface-stream-") as folder:
+                photo = await socket.receive_bytes()
+                if len(photo) > settings.max_upload_bytes:
+                    raise TalkfaceError("the photo is larger than the upload limit")
+                path = Path(folder) / IMAGE_FILE
+                path.write_bytes(photo)
+                image = read_photo(path)
+                options = GenerateOptions(
+                    seed=seed, face=face, blink_rate=blink_rate, crop_size=crop_size
+                )
+                pipeline = talkface.load_pipeline(_model_name(model))
+                session = await run_in_threadpool(
+                    StreamingSession, pipeline, image, options
+                )
+            height, width = session.frame_size
+            await socket.send_json(
+                {"width": width, "height": height, "fps": options.fps}
+            )
+            heard = 0
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("text") == "end":
+                    frames = await run_in_threadpool(session.finish)
+                else:
+                    pcm = message.get("bytes") or b""
+                    heard += len(pcm) // 2
+                    if heard > settings.max_audio_seconds * SAMPLE_RATE:
+                        raise TalkfaceError(
+                            f"the stream is longer than the limit of "
+                            f"{settings.max_audio_seconds:g} s"
+                        )
+                    chunk = np.frombuffer(pcm[: len(pcm) // 2 * 2], "<i2") / 32768
+                    frames = await run_in_threadpool(session.push, chunk)
+                await socket.send_json({"frames": len(frames)})
+                for frame in frames:
+                    await socket.send_bytes(_jpeg(frame))
+                if message.get("text") == "end":
+                    await socket.send_json({"done": True, "frames": session.done})
+                    await socket.close()
+                    return
+        except TalkfaceError as e:
+            await socket.send_json({"detail": str(e)})
+            await socket.close(1008)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            streams.release()
+
     # -- errors as one line of JSON -----------------------------------------------------------
 
     @app.exception_handler(TalkfaceError)
@@ -418,6 +509,13 @@ async def _sweep(queue: JobQueue) -> None:
     while True:
         await asyncio.sleep(min(60.0, queue.settings.result_ttl / 4))
         queue.sweep()
+
+
+def _jpeg(frame: np.ndarray) -> bytes:
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return data.tobytes()
 
 
 def _save(upload: UploadFile, path: Path) -> Path:
