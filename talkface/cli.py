@@ -102,7 +102,7 @@ def _face_video_arguments(parser: argparse.ArgumentParser, output: str) -> None:
         "--head-motion",
         type=float,
         default=None,
-        help="head motion strength 0..2 (default 1; 0 = still head; DIRFA and idle)",
+        help="head motion strength 0..2 (default 1; 0 = still head)",
     )
     parser.add_argument(
         "--crop-size",

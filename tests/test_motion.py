@@ -93,15 +93,24 @@ def test_eyelids_close_with_closure():
     assert ear[2] < 0.02 < ear[1] < ear[0]
 
 
-def test_idle_loop_is_seamless_and_sways_with_the_set_strength():
+def test_head_sway_is_slow_continuous_across_chunks_and_has_the_set_strength():
     import torch
 
-    from talkface.motion.idle import SWAY_STD, head_sway, make_loop
+    from talkface.motion.sway import SWAY_STD, HeadSway
 
-    sway = head_sway(400, 25.0, torch.Generator().manual_seed(0))
-    np.testing.assert_allclose(sway.std(0), SWAY_STD, rtol=1e-3)
-    steps = np.abs(np.diff(sway, axis=0)).max(0)
+    whole = HeadSway(25.0, torch.Generator().manual_seed(0))(20000)
+    np.testing.assert_allclose(whole.std(0), SWAY_STD, rtol=0.15)
+    steps = np.abs(np.diff(whole, axis=0)).max(0)
     assert np.all(steps < 0.2 * SWAY_STD)  # slow: no jumps between frames
+    chunked = HeadSway(25.0, torch.Generator().manual_seed(0))
+    parts = np.concatenate([chunked(n) for n in (7, 300, 1693)])
+    np.testing.assert_allclose(parts, whole[:2000], atol=1e-6)
+    assert np.abs(whole[0]).max() < 0.05 * SWAY_STD.min()  # starts at the photo's pose
+
+
+def test_idle_loop_is_seamless():
+    from talkface.motion.idle import make_loop
+
     track = np.cumsum(np.random.default_rng(0).standard_normal((130, 3)), 0)
     loop = make_loop(track, 100, 30)
     np.testing.assert_array_equal(loop[30:], track[30:100])  # untouched after the fade

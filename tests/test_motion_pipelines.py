@@ -41,8 +41,15 @@ def test_every_model_moves_lips_and_brows_and_reproduces_with_a_seed(setup, mode
 
 
 @pytest.mark.parametrize("model", ["atnet-grid", "sinha-grid"])
-def test_landmark_regressors_keep_the_head_still(setup, model):
-    assert not _motion(setup, model, seed=0).pose.any()
+def test_landmark_regressors_sway_the_head_slowly_as_asked(setup, model):
+    from talkface.motion.sway import SWAY_STD
+
+    sway = _motion(setup, model, seed=0).pose
+    assert np.abs(sway[:, 0]).max() > 0.05  # degrees of yaw: the head moves
+    assert np.abs(sway).max(0)[0] < 4 * SWAY_STD[0]
+    double = _motion(setup, model, seed=0, head_motion=2.0).pose
+    np.testing.assert_allclose(double, 2 * sway, atol=1e-5)
+    assert not _motion(setup, model, seed=0, head_motion=0.0).pose.any()
 
 
 def test_dirfa_seeds_differ_in_head_brows_and_blinks(setup):

@@ -1,36 +1,21 @@
 """A listening face: what to show between utterances. Mouth at rest, learned blinks and brow
 motion (Sinha et al.'s blink generator), and a slow head sway, made into a seamless loop.
 
-The sway is Gaussian noise smoothed over SWAY_SECONDS: GRID s1 heads move about 2.6, 0.5 and
-0.3 degrees (yaw, pitch, roll; std within clips) while speaking, mostly with speech (their yaw
-decorrelates within 0.3 s); a listener's head drifts more slowly and less, so SWAY_STD is about
-half that, chosen by eye.
+The sway is motion.sway's, the one every landmark model's video has.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter1d
 
 from talkface.face.landmarks import BROWS
 from talkface.models.sinha import EYE_REGION, BlinkGenerator
 from talkface.motion.blinks import blink_motion
+from talkface.motion.sway import HeadSway
 from talkface.types import Motion
 
-SWAY_STD = np.array(
-    [1.5, 0.4, 0.3, 0.003, 0.003], np.float32
-)  # yaw, pitch, roll (deg), tx, ty
-SWAY_SECONDS = 0.6  # smoothing (Gaussian sigma) of the sway
 LOOP_SECONDS = 1.0  # the cross-fade that joins the end to the start
-
-
-def head_sway(n_frames: int, fps: float, generator: torch.Generator) -> np.ndarray:
-    """(T, 5) slow head motion with SWAY_STD per parameter."""
-    noise = torch.randn(n_frames, 5, generator=generator, dtype=torch.float64).numpy()
-    smooth = gaussian_filter1d(noise, SWAY_SECONDS * fps, axis=0, mode="wrap")
-    smooth = (smooth - smooth.mean(0)) / (smooth.std(0) + 1e-12)
-    return (smooth * SWAY_STD).astype(np.float32)
 
 
 def make_loop(track: np.ndarray, n_frames: int, overlap: int) -> np.ndarray:
@@ -58,7 +43,7 @@ def idle_motion(
     displacements = np.zeros((total, 68, 2), np.float32)
     brows = np.isin(EYE_REGION, BROWS)
     displacements[:, EYE_REGION[brows]] = eyes[:, brows]
-    pose = head_sway(total, fps, generator) * head_motion
+    pose = HeadSway(fps, generator)(total) * head_motion
     return Motion(
         make_loop(displacements, n_frames, overlap),
         np.clip(make_loop(closure.astype(np.float32), n_frames, overlap), 0, 1),

@@ -3,12 +3,13 @@
 The file pipeline feeds all windows at once; streaming feeds them as audio arrives. Either way
 the same code decides each frame:
 - AT-net or Sinha et al.'s network move lips and jaw (the AT-net's LSTM state carries over);
-  the blink generator gives blinks and brows; the head stays still.
+  the blink generator gives blinks and brows; the head sways slowly (motion.sway).
 - DIRFA samples lips, jaw, brows, blinks and head pose autoregressively (its last tau windows
   and animations carry over). Two samplers: lips and jaw from a greedy one, shared by every
   seed (a sampled history drifts the lips with the seed's blinks and head: opening correlation
   between seeds 0.26-0.82), everything else from the sampled one.
-Lips and jaw are scaled by motion_scale and rest where the gate (speech activity) is 0.
+Lips and jaw are scaled by motion_scale and rest where the gate (speech activity) is 0; head
+motion (DIRFA's or the sway) is scaled by head_motion.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from talkface.models.dirfa import DEFAULT_TOP_K, DIRFA, Sampler, top_k_per_param
 from talkface.models.sinha import EYE_REGION, BlinkGenerator
 from talkface.motion.blinks import blink_motion
 from talkface.motion.params import load_motion_basis
+from talkface.motion.sway import HeadSway
 from talkface.types import Motion
 
 # The landmark regressors also predict the training speaker's brow habits; only the lower jaw
@@ -68,6 +70,8 @@ class MotionStage:
             self.sampled = Sampler(model, top_k, generator=generator)
             self.greedy = Sampler(model, torch.ones_like(top_k))
             self.basis = load_motion_basis()
+        else:
+            self.sway = HeadSway(fps, generator)
 
     @torch.no_grad()
     def __call__(self, windows: torch.Tensor, gate: np.ndarray) -> Motion:
@@ -93,6 +97,9 @@ class MotionStage:
             speech = speech[0].cpu().numpy()
             eyes, closure = self._blinks(n)
             displacements[:, EYE_REGION[BROW_POINTS]] = eyes[:, BROW_POINTS]
+            pose = (
+                self.sway(n) * self.head_motion
+            )  # drawn after the blinks: same blinks
         displacements[:, SPEECH_POINTS] = (
             speech[:, SPEECH_POINTS] * self.motion_scale * gate[:, None, None]
         )

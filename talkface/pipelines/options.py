@@ -19,7 +19,9 @@ class GenerateOptions:
     seed: int | None = None  # makes blinks, brows and head motion reproducible
     face: int = 0  # which detected face to animate, 0 = the largest
     blink_rate: float | None = None  # blinks per second; None = natural, 0 = no blinks
-    head_motion: float = 1.0  # scales head motion (DIRFA); 0 = still head
+    head_motion: float = (
+        1.0  # scales DIRFA's head motion or the slow sway; 0 = still head
+    )
     # face crop size in pixels; None = the face's own resolution
     crop_size: int | None = None
     motion_scale: float = DEFAULT_MOTION_SCALE  # multiplies lip and jaw motion
