@@ -195,6 +195,8 @@ def test_validation_scores_whole_clips_and_selects_by_sync():
     assert set(metrics["s31"]) == {
         "abs_offset", "confidence", "ssim", "lower_l1", "still_ssim",
     }  # fmt: skip
-    in_sync = {"a": {"abs_offset": 1, "confidence": 2.0}}
-    off = {"a": {"abs_offset": 3, "confidence": 5.0}}
-    assert recipe.sync_score(in_sync) == 2.0 and recipe.sync_score(off) == 0.0
+    in_sync = {"a": {"abs_offset": 1, "confidence": 2.0, "ssim": 0.5}}
+    off = {"a": {"abs_offset": 3, "confidence": 5.0, "ssim": 0.9}}
+    sharper = {"a": {"abs_offset": 3, "confidence": 5.0, "ssim": 0.95}}
+    score = recipe.sync_score
+    assert score(in_sync) > score(sharper) > score(off) > 0  # sync first, then likeness

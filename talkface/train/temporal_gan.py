@@ -19,7 +19,8 @@ and its discriminator (the paper's Table 5 ablations).
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
-highest confidence among epochs whose offset is within one frame), face SSIM and lower-half L1.
+highest confidence among epochs whose offset is within one frame, then SSIM), face SSIM and
+lower-half L1.
 """
 
 from __future__ import annotations
@@ -287,12 +288,13 @@ def validate(
 
 
 def sync_score(metrics: dict) -> float:
-    """Model selection: mean sync confidence over the sets whose offset is within one frame."""
-    return float(
-        np.mean(
-            [m["confidence"] if m["abs_offset"] <= 1 else 0.0 for m in metrics.values()]
-        )
-    )
+    """Model selection: mean sync confidence over the sets whose offset is within one frame;
+    SSIM / 1000 breaks ties (before any epoch is in sync, the sharpest likeness wins)."""
+    in_sync = [
+        m["confidence"] if m["abs_offset"] <= 1 else 0.0 for m in metrics.values()
+    ]
+    likeness = [m["ssim"] for m in metrics.values()]
+    return float(np.mean(in_sync) + np.mean(likeness) / 1000)
 
 
 def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
