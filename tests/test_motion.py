@@ -100,12 +100,12 @@ def test_head_sway_is_slow_continuous_across_chunks_and_has_the_set_strength():
 
     whole = HeadSway(25.0, torch.Generator().manual_seed(0))(20000)
     np.testing.assert_allclose(whole.std(0), SWAY_STD, rtol=0.15)
-    steps = np.abs(np.diff(whole, axis=0)).max(0)
-    assert np.all(steps < 0.2 * SWAY_STD)  # slow: no jumps between frames
+    steps = np.percentile(np.abs(np.diff(whole, axis=0)), 99, axis=0)
+    assert np.all(steps < 0.15 * SWAY_STD)  # slow: no jumps between frames
     chunked = HeadSway(25.0, torch.Generator().manual_seed(0))
     parts = np.concatenate([chunked(n) for n in (7, 300, 1693)])
     np.testing.assert_allclose(parts, whole[:2000], atol=1e-6)
-    assert np.abs(whole[0]).max() < 0.05 * SWAY_STD.min()  # starts at the photo's pose
+    assert np.all(np.abs(whole[0]) < 0.05 * SWAY_STD)  # starts at the photo's pose
 
 
 def test_idle_loop_is_seamless():

@@ -18,6 +18,7 @@ import torch
 SWAY_STD = np.array([1.5, 0.4, 0.3, 0.003, 0.003])  # yaw, pitch, roll (deg), tx, ty
 SWAY_HZ = 0.25  # low-pass cut-off: swings of a few seconds
 SWAY_ORDER = 3
+SWAY_STREAM = 0x5A7  # salt: the sway's random stream, apart from the seed's others
 
 
 @functools.cache
@@ -35,18 +36,15 @@ class HeadSway:
     photo's own pose) and continuous from one call to the next."""
 
     def __init__(self, fps: float, generator: torch.Generator):
-        self.fps, self.generator = fps, generator
+        self.fps = fps
         self.state = np.zeros((SWAY_ORDER, 5))  # the filter's memory, at rest
-        self.rng = None
+        # its own stream from the caller's seed: the sway never shifts the caller's other
+        # draws (blinks), and NumPy's normals are the same however they are chunked
+        self.rng = np.random.default_rng([generator.initial_seed(), SWAY_STREAM])
 
     def __call__(self, n_frames: int) -> np.ndarray:
         from scipy.signal import lfilter
 
-        if self.rng is None:
-            # NumPy's normals come out the same however they are chunked (torch's do not);
-            # seeded at the first call, after whatever the caller drew first
-            seed = torch.randint(2**62, (1,), generator=self.generator).item()
-            self.rng = np.random.default_rng(seed)
         b, a, gain = _filter(self.fps)
         noise = self.rng.standard_normal((n_frames, 5))
         out, self.state = lfilter(b, a, noise, axis=0, zi=self.state)
