@@ -106,6 +106,8 @@ def test_head_sway_is_slow_continuous_across_chunks_and_has_the_set_strength():
     parts = np.concatenate([chunked(n) for n in (7, 300, 1693)])
     np.testing.assert_allclose(parts, whole[:2000], atol=1e-6)
     assert np.all(np.abs(whole[0]) < 0.05 * SWAY_STD)  # starts at the photo's pose
+    settled = HeadSway(25.0, torch.Generator().manual_seed(1), settled=True)(1)
+    assert np.abs(settled[0] / SWAY_STD).max() > 0.1  # a loop starts mid-sway
 
 
 def test_idle_loop_is_seamless():

@@ -43,7 +43,7 @@ def idle_motion(
     displacements = np.zeros((total, 68, 2), np.float32)
     brows = np.isin(EYE_REGION, BROWS)
     displacements[:, EYE_REGION[brows]] = eyes[:, brows]
-    pose = HeadSway(fps, generator)(total) * head_motion
+    pose = HeadSway(fps, generator, settled=True)(total) * head_motion
     return Motion(
         make_loop(displacements, n_frames, overlap),
         np.clip(make_loop(closure.astype(np.float32), n_frames, overlap), 0, 1),

@@ -18,6 +18,7 @@ import torch
 SWAY_STD = np.array([1.5, 0.4, 0.3, 0.003, 0.003])  # yaw, pitch, roll (deg), tx, ty
 SWAY_HZ = 0.25  # low-pass cut-off: swings of a few seconds
 SWAY_ORDER = 3
+SETTLE_SECONDS = 20.0  # several of the filter's time constants
 SWAY_STREAM = 0x5A7  # salt: the sway's random stream, apart from the seed's others
 
 
@@ -32,15 +33,17 @@ def _filter(fps: float) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 class HeadSway:
-    """(T, 5) head pose (yaw, pitch, roll, tx, ty) a chunk at a time, starting at rest (the
-    photo's own pose) and continuous from one call to the next."""
+    """(T, 5) head pose (yaw, pitch, roll, tx, ty) a chunk at a time, continuous from one call
+    to the next, starting at rest (the photo's own pose) or `settled` (mid-sway)."""
 
-    def __init__(self, fps: float, generator: torch.Generator):
+    def __init__(self, fps: float, generator: torch.Generator, settled: bool = False):
         self.fps = fps
         self.state = np.zeros((SWAY_ORDER, 5))  # the filter's memory, at rest
         # its own stream from the caller's seed: the sway never shifts the caller's other
         # draws (blinks), and NumPy's normals are the same however they are chunked
         self.rng = np.random.default_rng([generator.initial_seed(), SWAY_STREAM])
+        if settled:  # already swaying at the first frame (a loop has no start)
+            self(int(SETTLE_SECONDS * fps))
 
     def __call__(self, n_frames: int) -> np.ndarray:
         from scipy.signal import lfilter
