@@ -32,10 +32,16 @@ def load_pipeline(model: str | None = None, renderer: str = "warp"):
     path: a TwoStagePipeline (speech -> motion -> frames, with the warp renderer or a neural
     one, by name or checkpoint path) or, for a temporal GAN, a TemporalGANPipeline."""
     from talkface.errors import TalkfaceError
-    from talkface.registry import COMPONENTS, DEFAULT_MODEL, EVALUATORS, MODEL_ALIASES
+    from talkface.registry import (
+        COMPONENTS,
+        DEFAULT_MODEL,
+        EVALUATORS,
+        MODEL_ALIASES,
+        RENDERER_MODELS,
+    )
 
     model = MODEL_ALIASES.get(model, model) or DEFAULT_MODEL
-    if model in EVALUATORS or model in COMPONENTS:
+    if model in EVALUATORS or model in COMPONENTS or model in RENDERER_MODELS:
         raise TalkfaceError(
             f"{model} is not a speech -> motion model; choose from {available_models()}"
         )

@@ -572,7 +572,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "evaluate":
             _evaluate(args)
         elif args.command == "list-models":
-            from talkface.registry import COMPONENTS, DEFAULT_MODEL, EVALUATORS, MODELS
+            from talkface.registry import (
+                COMPONENTS,
+                DEFAULT_MODEL,
+                EVALUATORS,
+                MODELS,
+                RENDERER_MODELS,
+            )
 
             for name, spec in MODELS.items():
                 print(
@@ -580,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             for name, spec in COMPONENTS.items():
                 print(f"{name} (used by every pipeline): {spec.description}")
+            for paper, name in RENDERERS.items():
+                spec = RENDERER_MODELS[name]
+                print(f"{name} (--renderer {paper}): {spec.description}")
             for name, spec in EVALUATORS.items():
                 print(f"{name} (evaluation): {spec.description}")
     except TalkfaceError as e:

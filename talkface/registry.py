@@ -32,10 +32,17 @@ MODELS: dict[str, ModelSpec] = {
         sha256="b35c3d9ead22d2eeb367c31c807ae600c102fce71d81bf4f3324e5203dc823b6",
         description="DIRFA transformer (lips, brows, blinks, head pose; sampled per seed) on GRID s1; warp renderer",
     ),
+    "temporal-gan-grid": ModelSpec(
+        name="temporal-gan-grid",
+        weights="temporal_gan_grid.pt",
+        sha256="6fb8d4c7a6d4100403c2b4e98735ec6760139ee0bdcae1b4e2ee7a9f3743b2a6",
+        description="Vougioukas et al. temporal GAN (still + raw audio -> frames) on GRID s1; "
+        "early: 1 h of CPU training (700 steps), blurry, not yet in sync",
+    ),
 }
 DEFAULT_MODEL = "atnet-grid"
 # short names `--model` also takes: the paper's name -> the shipped model
-MODEL_ALIASES: dict[str, str] = {}
+MODEL_ALIASES: dict[str, str] = {"temporal-gan": "temporal-gan-grid"}
 # `--motion` choices: the paper's name -> the shipped speech -> motion model
 MOTION_MODELS = {"atvgnet": "atnet-grid", "sinha": "sinha-grid", "dirfa": "dirfa-grid"}
 
@@ -49,8 +56,25 @@ COMPONENTS: dict[str, ModelSpec] = {
     ),
 }
 BLINK_MODEL = "blink-grid"
-# `--renderer` choices besides "warp" (no network): the paper's name -> shipped texture generator
-RENDERERS: dict[str, str] = {}
+# neural renderers (landmarks -> frames), chosen with --renderer
+RENDERER_MODELS: dict[str, ModelSpec] = {
+    "texture-grid": ModelSpec(
+        name="texture-grid",
+        weights="texture_grid.pt",
+        sha256="cdc195e8e13cb599257a82bb9b339bb23dc3a39098d6e3fe08bfaec0a2606980",
+        description="Sinha et al. texture generator over the warp (attention + colour maps) "
+        "on GRID s1; sharper mouth on the seen face, not better than the warp on new ones",
+    ),
+    "vgnet-grid": ModelSpec(
+        name="vgnet-grid",
+        weights="vgnet_grid.pt",
+        sha256="8a629cd2361c37c281433d767fe38d5bd844aef0eb1fc8838ba34457b35e23e1",
+        description="ATVGnet VG-net over the warp (ConvGRU, attention + motion maps) on GRID s1; "
+        "early: one epoch, about the warp's quality",
+    ),
+}
+# `--renderer` choices besides "warp" (no network): the paper's name -> shipped renderer
+RENDERERS: dict[str, str] = {"sinha": "texture-grid", "atvgnet": "vgnet-grid"}
 
 # models that measure rather than generate: weights ship the same way, but never animate a face
 EVALUATORS: dict[str, ModelSpec] = {
@@ -64,7 +88,7 @@ EVALUATORS: dict[str, ModelSpec] = {
 SYNC_EXPERT = "syncnet-grid"  # the evaluator of lip sync (not a generator)
 
 
-SHIPPED = {**MODELS, **COMPONENTS, **EVALUATORS}
+SHIPPED = {**MODELS, **COMPONENTS, **RENDERER_MODELS, **EVALUATORS}
 
 
 def available_models() -> list[str]:

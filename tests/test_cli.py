@@ -451,3 +451,15 @@ def test_bad_batch_files_are_one_line_errors(tmp_path):
     _error(run("generate", "--batch", jobs), "mood")
     jobs.write_text("image,audio,output\nface.jpg,a.wav,o.mp4\n")
     _error(run("generate", "--batch", jobs, "--image", "x.jpg"), "--image")
+
+
+@pytest.mark.parametrize("choice", [("--renderer", "sinha"), ("--renderer", "atvgnet"),
+                                    ("--model", "temporal-gan")])  # fmt: skip
+def test_shipped_renderers_and_the_temporal_gan_make_videos(tmp_path, choice):
+    out = tmp_path / "out.mp4"
+    result = run(
+        "generate", *choice, "--crop-size", "128", "--seed", "0", "-o", out, "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    info = probe_video(out)
+    assert info["width"] == Image.open(_sample_face()).size[0] and info["frames"] > 100

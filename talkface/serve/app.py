@@ -43,7 +43,13 @@ from talkface.face.prepare import prepare_face
 from talkface.features.align import SAMPLE_RATE
 from talkface.pipelines.options import GenerateOptions
 from talkface.pipelines.streaming import StreamingSession
-from talkface.registry import DEFAULT_MODEL, MODELS, MOTION_MODELS, RENDERERS
+from talkface.registry import (
+    DEFAULT_MODEL,
+    MODEL_ALIASES,
+    MODELS,
+    MOTION_MODELS,
+    RENDERERS,
+)
 from talkface.serve.body_limit import BodyLimit
 from talkface.serve.faces import find_faces, preview_png
 from talkface.serve.inputs import (
@@ -526,7 +532,7 @@ def _save(upload: UploadFile, path: Path) -> Path:
 
 
 def _model_name(model: str) -> str:
-    name = MOTION_MODELS.get(model, model)
+    name = MOTION_MODELS.get(model, MODEL_ALIASES.get(model, model))
     if name not in MODELS:
         raise TalkfaceError(
             f"unknown model {model!r}: choose from {sorted(MODELS)} or {sorted(MOTION_MODELS)}"
