@@ -266,10 +266,6 @@ def finish_epoch(
 ) -> None:
     """Average the epoch's per-step `losses` over steps and processes, render the unseen faces
     with the generator, then log and checkpoint (best: the highest mean SSIM) with `state`."""
-    names = list(losses[0])
-    means = run.mean_over_ranks(
-        np.array([[step[k] for k in names] for step in losses]).mean(0)
-    )
     metrics = {}
     if run.main:
         generator.eval()
@@ -278,5 +274,5 @@ def finish_epoch(
         )
         generator.train()
     score = float(np.mean([m["ssim"] for m in metrics.values()])) if metrics else 0.0
-    row = {"epoch": epoch, **dict(zip(names, map(float, means))), "seconds": seconds}
+    row = {"epoch": epoch, **run.mean_losses(losses), "seconds": seconds}
     run.end_epoch(epoch, generator, row, metrics, score, **state)

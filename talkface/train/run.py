@@ -166,6 +166,12 @@ class TrainRun:
         torch.distributed.all_reduce(t)
         return (t / self.world).numpy()
 
+    def mean_losses(self, losses: list[dict[str, float]]) -> dict[str, float]:
+        """Per-step loss dicts (the same keys each step) averaged over steps and processes."""
+        names = list(losses[0])
+        steps = np.array([[step[k] for k in names] for step in losses])
+        return dict(zip(names, map(float, self.mean_over_ranks(steps.mean(0)))))
+
     def end_epoch(
         self,
         epoch: int,

@@ -387,10 +387,6 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         decay_g.step()
         decay_d.step()
         # 5. Validate on the unseen faces, log, checkpoint
-        names = list(losses[0])
-        means = run.mean_over_ranks(
-            np.array([[step[k] for k in names] for step in losses]).mean(0)
-        )
         metrics = {}
         if run.main:
             generator.eval()
@@ -398,7 +394,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             generator.train()
         row = {
             "epoch": epoch,
-            **dict(zip(names, map(float, means))),
+            **run.mean_losses(losses),
             "seconds": time.time() - t0,
         }
         run.end_epoch(
