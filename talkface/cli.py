@@ -11,6 +11,7 @@ import typing
 from pathlib import Path
 
 from talkface.errors import TalkfaceError
+from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS
 from talkface.registry import MOTION_MODELS, RENDERERS
 from talkface.serve.settings import add_arguments as add_serve_arguments
 
@@ -179,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument(
         "--chunk-ms", type=float, default=40.0, help="audio per chunk (default 40)"
+    )
+    st.add_argument(
+        "--lookahead-ms",
+        type=float,
+        default=DEFAULT_LOOKAHEAD_MS,
+        help=f"audio a frame waits for past its centre (default {DEFAULT_LOOKAHEAD_MS:g}; "
+        "140 = the AT-net's whole window; less is sooner)",
     )
     st.add_argument(
         "--realtime",
@@ -389,7 +397,12 @@ def _stream(args) -> None:
     pipeline = talkface.load_pipeline(
         MOTION_MODELS[args.motion] if args.motion else None, args.renderer
     )
-    session = StreamingSession(pipeline, args.image or sample_image, **_options(args))
+    session = StreamingSession(
+        pipeline,
+        args.image or sample_image,
+        lookahead_ms=args.lookahead_ms,
+        **_options(args),
+    )
     step = int(args.chunk_ms / 1000 * SAMPLE_RATE)
     if args.audio == "-":
         chunks = pcm_chunks(sys.stdin.buffer, step)

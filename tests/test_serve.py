@@ -24,6 +24,7 @@ import talkface
 from talkface.features.align import n_video_frames
 from talkface.io.audio import load_audio
 from talkface.io.video import probe_video
+from talkface.registry import MODELS
 from talkface.serve import ServeSettings, create_app
 from talkface.types import Video
 
@@ -552,7 +553,7 @@ def test_page_in_a_browser(live_server, samples):
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(live_server)
-            expect(page.locator("#model option")).to_have_count(3)
+            expect(page.locator("#model option")).to_have_count(len(MODELS))
             page.set_input_files("#image", samples[0])
             expect(page.locator("#preview")).to_be_visible(timeout=30_000)
             expect(page.locator("#faces-caption")).to_contain_text("1 face found")

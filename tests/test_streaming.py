@@ -72,3 +72,18 @@ def test_cli_streams_a_file_and_stdin_pcm_with_the_lips_of_the_file_pipeline(
     empty = run("stream", "--audio", "-", "-o", tmp_path / "e.mp4", input=b"")
     assert empty.returncode == 1 and b"no audio" in empty.stderr
     assert not (tmp_path / "e.mp4").exists()
+
+
+def test_a_shorter_look_ahead_answers_sooner(speech):
+    """The first frame waits for its window's audio up to the look-ahead, no longer."""
+    pipe, photo = talkface.load_pipeline(), talkface.sample_paths()[0]
+    firsts = {}
+    for lookahead in (None, 80, 0):
+        session = StreamingSession(pipe, photo, lookahead_ms=lookahead, crop_size=128)
+        for i in range(0, len(speech), 320):  # 20 ms chunks
+            if session.push(speech[i : i + 320]):
+                firsts[lookahead] = (i + 320) / 16  # ms of audio heard
+                break
+    assert firsts == {None: 180, 80: 120, 0: 40}
+    with pytest.raises(talkface.errors.TalkfaceError, match="look-ahead"):
+        StreamingSession(pipe, photo, lookahead_ms=-5)

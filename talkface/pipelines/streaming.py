@@ -8,9 +8,9 @@
         show(frame)
 
 What differs from the whole-file pipeline, and why:
-- A frame waits for its audio context: the motion window reaches CONTEXT/2 feature frames
-  (140 ms for the AT-net) past the frame's centre, plus half an STFT window. That look-ahead,
-  not compute, dominates the latency of a live microphone.
+- A frame waits for audio past its centre: DEFAULT_LOOKAHEAD_MS (80 ms) of the motion window's
+  140 ms, plus half an STFT window; the rest of the window repeats the last frame heard. That
+  look-ahead, not compute, dominates the latency of a live microphone.
 - MFCC/log-mel normalisation uses the statistics of the speech heard so far (the file pipeline
   uses the whole utterance's), and the silence gate the loudest level so far.
 - The motion stage (motion.stage.MotionStage) is the file pipeline's, fed chunk by chunk: the
@@ -37,7 +37,7 @@ from talkface.features.align import (
 )
 from talkface.features.audio import N_FFT, log_mel, mfcc_from_log_mel
 from talkface.io.audio import is_silent
-from talkface.pipelines.options import GenerateOptions
+from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS, GenerateOptions
 from talkface.pipelines.two_stage import TwoStagePipeline, speech_gate
 
 BLINK_BLOCK = 250  # frames of blinks generated at a time (10 s at 25 fps)
@@ -52,15 +52,21 @@ class StreamingSession:
         pipeline: TwoStagePipeline,
         image,
         options: GenerateOptions | None = None,
+        lookahead_ms: float | None = DEFAULT_LOOKAHEAD_MS,
         **overrides,
     ):
+        """`lookahead_ms`: how much audio past a frame's centre it waits for; None = the
+        model's whole window (AT-net: 140 ms). Less answers sooner; the window's missing end
+        repeats the last feature frame heard, as the file pipeline does at the audio's end."""
         import dataclasses
 
         from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
         if not isinstance(pipeline, TwoStagePipeline):
-            raise TalkfaceError("only the landmark models stream (not the temporal GAN)")
+            raise TalkfaceError(
+                "only the landmark models stream (not the temporal GAN)"
+            )
         options = options or GenerateOptions()
         self.options = dataclasses.replace(options, **overrides)
         self.pipeline = pipeline
@@ -69,6 +75,14 @@ class StreamingSession:
         )
         self.kind = pipeline.motion_model.config.features
         self.context = pipeline.motion_model.config.context
+        self.reach = (
+            self.context // 2
+        )  # feature frames a frame waits for past its centre
+        if lookahead_ms is not None:
+            if lookahead_ms < 0:
+                raise TalkfaceError(f"look-ahead must be >= 0 ms, got {lookahead_ms}")
+            wanted = int(np.ceil(lookahead_ms / 1000 * SAMPLE_RATE / HOP_LENGTH))
+            self.reach = min(self.reach, wanted)
         self.stage = pipeline.motion_stage(self.options, blink_block=BLINK_BLOCK)
         # 1. audio and features so far
         self.wav = np.zeros(0, np.float32)
@@ -127,11 +141,11 @@ class StreamingSession:
         self.energy = np.concatenate([self.energy, torch.logsumexp(mel, dim=1).numpy()])
 
     def _ready_frames(self) -> int:
-        """How many frames have their whole feature window (and gate context) computed."""
+        """How many frames have their feature window, up to the look-ahead, computed."""
         fps = self.options.fps
         n = n_video_frames(len(self.wav), fps) + 1
         centres = np.round(frame_centres(n, fps) * (SAMPLE_RATE / HOP_LENGTH))
-        reach = centres + max(self.context // 2, 4)
+        reach = centres + self.reach
         return int(np.searchsorted(reach, len(self.features) - 1, side="right"))
 
     def _normalised(self) -> np.ndarray:

@@ -41,7 +41,7 @@ from talkface import __version__
 from talkface.errors import TalkfaceError
 from talkface.face.prepare import prepare_face
 from talkface.features.align import SAMPLE_RATE
-from talkface.pipelines.options import GenerateOptions
+from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS, GenerateOptions
 from talkface.pipelines.streaming import StreamingSession
 from talkface.registry import (
     DEFAULT_MODEL,
@@ -425,12 +425,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         face: int = 0,
         blink_rate: float | None = None,
         crop_size: int | None = None,
+        lookahead_ms: float = DEFAULT_LOOKAHEAD_MS,
     ) -> None:
         """Live audio in, JPEG frames out (talkface.pipelines.streaming).
 
         Send the photo (bytes); the reply is {"width", "height", "fps"}. Then send raw 16 kHz
         mono s16le PCM (bytes, any chunk size): each chunk is answered by {"frames": k} and k
-        JPEG frames (bytes), those its audio completed. Send the text "end" for the last
+        JPEG frames (bytes), those its audio completed (`lookahead_ms`: audio a frame waits
+        for past its centre, as `talkface stream`). Send the text "end" for the last
         frames, the same way, then {"done": true, "frames": total}. A mistake ends the
         stream with {"detail": "..."} and close code 1008; all slots busy: 1013."""
         await socket.accept()
@@ -451,7 +453,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 )
                 pipeline = talkface.load_pipeline(_model_name(model))
                 session = await run_in_threadpool(
-                    StreamingSession, pipeline, image, options
+                    StreamingSession, pipeline, image, options, lookahead_ms
                 )
             height, width = session.frame_size
             await socket.send_json(
