@@ -359,17 +359,9 @@ def _evaluate(args) -> None:
 
 def _options(args) -> dict:
     """The GenerateOptions fields given on the command line, validated before any slow work."""
-    from talkface.pipelines.options import GenerateOptions
+    from talkface.pipelines.options import CHOICES, GenerateOptions
 
-    chosen = dict(
-        fps=args.fps,
-        seed=args.seed,
-        face=args.face,
-        crop_size=args.crop_size,
-        blink_rate=args.blink_rate,
-        head_motion=args.head_motion,
-        motion_scale=getattr(args, "motion_scale", None),
-    )
+    chosen = {name: getattr(args, name, None) for name in CHOICES}
     options = {name: value for name, value in chosen.items() if value is not None}
     GenerateOptions(**options)
     return options

@@ -503,22 +503,10 @@ def test_video_save_reports_frames_and_can_stop(samples, tmp_path):
 @pytest.fixture
 def live_server():
     """The app served by uvicorn on a free local port, in a thread; yields its URL."""
-    import uvicorn
+    from talkface.serve import serving
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ServeSettings()), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
-    thread.start()
-    end = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < end and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    server.should_exit = True
-    thread.join(30)
+    with serving(ServeSettings()) as url:
+        yield url
 
 
 def wait_until_playable(video, timeout: float = 60) -> None:

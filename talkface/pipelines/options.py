@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from talkface.errors import TalkfaceError
 
@@ -54,3 +54,7 @@ class GenerateOptions:
             raise TalkfaceError(
                 f"crop size must be between 64 and 1024, got {self.crop_size}"
             )
+
+
+# the choices of a generation (debug is a view of one, not a choice)
+CHOICES = tuple(f.name for f in fields(GenerateOptions) if f.name != "debug")

@@ -35,7 +35,7 @@ from talkface.features.align import (
     frame_centres,
     n_video_frames,
 )
-from talkface.features.audio import N_FFT, log_mel, mfcc_from_log_mel
+from talkface.features.audio import N_FFT, N_MELS, N_MFCC, log_mel, mfcc_from_log_mel
 from talkface.io.audio import is_silent
 from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS, GenerateOptions
 from talkface.pipelines.two_stage import TwoStagePipeline, speech_gate
@@ -86,7 +86,8 @@ class StreamingSession:
         self.stage = pipeline.motion_stage(self.options, blink_block=BLINK_BLOCK)
         # 1. audio and features so far
         self.wav = np.zeros(0, np.float32)
-        self.features = np.zeros((0, 12 if self.kind == "mfcc" else 40), np.float32)
+        dims = N_MFCC if self.kind == "mfcc" else N_MELS
+        self.features = np.zeros((0, dims), np.float32)
         self.energy = np.zeros(0, np.float32)
         self.done = 0  # frames emitted
         # 2. the renderer, built once (VG-net carries its own state from frame to frame)

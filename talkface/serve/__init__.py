@@ -10,6 +10,8 @@ deployment: docs/serve.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from talkface.errors import TalkfaceError
@@ -18,7 +20,7 @@ from talkface.serve.settings import ServeSettings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["ServeSettings", "create_app", "run"]
+__all__ = ["ServeSettings", "create_app", "run", "serving"]
 
 _EXTRA = {"fastapi", "uvicorn", "multipart", "python_multipart", "starlette"}
 
@@ -52,3 +54,32 @@ def run(host: str = "127.0.0.1", port: int = 8000, **settings) -> None:
     # A stream of a queued job would hold a graceful shutdown open; 5 s is enough for
     # every short request.
     uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5)
+
+
+@contextmanager
+def serving(
+    settings: ServeSettings | None = None, timeout: float = 30
+) -> Iterator[str]:
+    """The app served on a free port of 127.0.0.1 in a background thread, for as long as the
+    block runs; yields its URL (for tests, scripts, and embedding in another program)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        end = time.monotonic() + timeout
+        while not server.started:
+            if time.monotonic() > end or not thread.is_alive():
+                raise TalkfaceError("the web app did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)

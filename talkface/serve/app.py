@@ -41,7 +41,11 @@ from talkface import __version__
 from talkface.errors import TalkfaceError
 from talkface.face.prepare import prepare_face
 from talkface.features.align import SAMPLE_RATE
-from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS, GenerateOptions
+from talkface.pipelines.options import (
+    CHOICES,
+    DEFAULT_LOOKAHEAD_MS,
+    GenerateOptions,
+)
 from talkface.pipelines.streaming import StreamingSession
 from talkface.registry import (
     DEFAULT_MODEL,
@@ -234,18 +238,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             ],
             default_model=DEFAULT_MODEL,
             renderers=["warp", *RENDERERS],
-            defaults={
-                name: getattr(defaults, name)
-                for name in (
-                    "fps",
-                    "seed",
-                    "face",
-                    "blink_rate",
-                    "head_motion",
-                    "crop_size",
-                    "motion_scale",
-                )
-            },
+            defaults={name: getattr(defaults, name) for name in CHOICES},
             limits=Limits(
                 max_upload_mb=settings.max_upload_mb,
                 max_audio_seconds=settings.max_audio_seconds,
