@@ -67,6 +67,21 @@ def test_learned_blinks_match_grid_rate_and_duration():
     assert abs(stats["median_duration"] / GRID_BLINK_DURATION - 1) <= 0.3
 
 
+def test_short_videos_blink_at_the_steady_rate():
+    """The generator's own first second hardly blinks (3 s clips taught it that); the warm-up
+    it runs before the first frame gives a 3 s video the rate of a long one."""
+    import torch
+
+    from talkface.motion.blinks import natural_rate, spontaneous_motion
+    from talkface.weights import load_model, load_weights
+
+    model = load_model(load_weights("blink-grid"))
+    generator = torch.Generator().manual_seed(0)
+    clips = [spontaneous_motion(model, 75, generator)[2] for _ in range(300)]
+    rate = sum(len(blinks) for blinks in clips) / (300 * 3.0)
+    assert abs(rate / natural_rate(model) - 1) < 0.12
+
+
 def test_blink_rate_control():
     rates = [_rendered_blink_stats(r, seeds=2)["rate"] for r in (0.0, 0.2, 1.0)]
     assert rates[0] == 0 and 0 < rates[1] < 0.5 * rates[2]

@@ -55,8 +55,10 @@ def test_landmark_regressors_sway_the_head_slowly_as_asked(setup, model):
 def test_dirfa_seeds_differ_in_head_brows_and_blinks(setup):
     runs = [_motion(setup, "dirfa-grid", seed=s) for s in range(3)]
     yaw = np.stack([m.pose[:, 0] for m in runs])  # degrees
+    # mean |yaw difference| between seeds: 1.03 deg from DIRFA's sampling alone, 1.54 with the
+    # seeded sway on top
     assert (
-        min(np.abs(yaw[i] - yaw[j]).mean() for i, j in [(0, 1), (0, 2), (1, 2)]) > 0.3
+        min(np.abs(yaw[i] - yaw[j]).mean() for i, j in [(0, 1), (0, 2), (1, 2)]) > 1.2
     )
     brows = np.stack([m.displacements[:, BROWS] for m in runs])
     assert np.abs(brows[0] - brows[1]).mean() > 1e-4

@@ -7,9 +7,11 @@ the same code decides each frame:
 - DIRFA samples lips, jaw, brows, blinks and head pose autoregressively (its last tau windows
   and animations carry over). Two samplers: lips and jaw from a greedy one, shared by every
   seed (a sampled history drifts the lips with the seed's blinks and head: opening correlation
-  between seeds 0.26-0.82), everything else from the sampled one.
+  between seeds 0.26-0.82), everything else from the sampled one. GRID's near-still heads
+  taught it little head motion (0.3 deg of yaw differs across seeds), so the same seeded sway
+  joins its pose: each seed turns the head its own way.
 Lips and jaw are scaled by motion_scale and rest where the gate (speech activity) is 0; head
-motion (DIRFA's or the sway) is scaled by head_motion.
+motion (DIRFA's plus the sway) is scaled by head_motion.
 """
 
 from __future__ import annotations
@@ -70,8 +72,7 @@ class MotionStage:
             self.sampled = Sampler(model, top_k, generator=generator)
             self.greedy = Sampler(model, torch.ones_like(top_k))
             self.basis = load_motion_basis()
-        else:
-            self.sway = HeadSway(fps, generator)
+        self.sway = HeadSway(fps, generator)
 
     @torch.no_grad()
     def __call__(self, windows: torch.Tensor, gate: np.ndarray) -> Motion:
@@ -87,7 +88,7 @@ class MotionStage:
             speech = self.basis.decode(greedy[:, :k])
             displacements[:, BROWS] = self.basis.decode(sampled[:, :k])[:, BROWS]
             closure = np.clip(sampled[:, k], 0, 1)
-            pose = sampled[:, k + 1 :] * self.head_motion
+            pose = (sampled[:, k + 1 :] + self.sway(n)) * self.head_motion
             if (
                 self.blink_rate is not None
             ):  # a rate asked for: the blink generator's lids
