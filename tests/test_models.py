@@ -453,6 +453,24 @@ def test_temporal_gan_port_matches_the_paper_structure():
     assert frames.shape == (1, 2, 3, 128, 128)
 
 
+def test_temporal_gan_attention_keeps_the_still_where_it_attends():
+    model = _build("temporal-gan").eval()
+    still, audio, noise = _inputs("temporal-gan", batch=1, frames=3)
+    with torch.no_grad():
+        model.decoder.out[0].bias[3] = 50.0  # attention 1 everywhere: the still itself
+        torch.testing.assert_close(
+            model(still, audio, noise), still[:, None].expand(-1, 3, -1, -1, -1)
+        )
+        model.decoder.out[0].bias[3] = -50.0  # attention 0: the colour map alone
+        colour = model(still, audio, noise)
+    assert (colour - still[:, None]).abs().mean() > 0.1
+    # the paper's plain decoder (the first shipped checkpoint) still builds: 3 outputs + tanh
+    plain = vougioukas.TemporalGenerator(
+        vougioukas.TemporalGANConfig(size=32, channels=4)
+    )
+    assert plain.decoder.out[0].out_channels == 3
+
+
 def test_sync_discriminator_is_a_function_of_the_embedding_distance():
     model = _build("sync-d").eval()
     video, audio = _inputs("sync-d", batch=3)

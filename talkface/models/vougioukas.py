@@ -26,6 +26,9 @@ from talkface.features.align import SAMPLE_RATE
 
 AUDIO_WINDOW = SAMPLE_RATE // 5  # 0.2 s of 16 kHz audio per video frame (3200 samples)
 SNIPPET_FRAMES = 5  # the sync discriminator's 0.2 s at 25 fps
+ATTENTION_BIAS = (
+    2.0  # the attention map's initial logit: sigmoid(2) = 0.88 of the still
+)
 
 
 def _prime_factors(n: int) -> list[int]:
@@ -55,6 +58,11 @@ class TemporalGANConfig:
     content_dim: int = 256  # z_c
     noise_dim: int = 10  # z_n
     noise_std: float = 0.6**0.5  # variance 0.6 (paper 001 sec. 3.1.4)
+    # False: the decoder draws each frame (the paper). True: it draws a colour map and an
+    # attention map that keeps the still's pixels, x = a * still + (1 - a) * colour (ATVGnet's
+    # and Sinha et al.'s output): the decoder's coarsest skip is at half size, so drawing whole
+    # frames takes long training to look like the person; this starts from the still.
+    attention: bool = False
 
     features = "raw"  # pipelines feed 0.2 s waveform windows, one per video frame
 
@@ -95,8 +103,9 @@ class SyncDiscriminatorConfig:
 
 
 PRESETS = {
-    "temporal-gan-grid": TemporalGANConfig(),
+    "temporal-gan-grid": TemporalGANConfig(attention=True),
     "temporal-gan-tiny": TemporalGANConfig(
+        attention=True,
         size=32,
         channels=4,
         identity_dim=8,
@@ -192,10 +201,11 @@ class IdentityEncoder(nn.Module):
 
 
 class FrameDecoder(nn.Module):
-    """(N, latent) + identity skips -> (N, 3, S, S) frames in [-1, 1].
+    """(N, latent) + identity skips (+ the still) -> (N, 3, S, S) frames in [-1, 1].
 
     latent -> 4 x 4 map; then per skip (coarsest first): concatenate it, a 3x3 transposed conv
-    keeps the size, a 4x4 stride-2 transposed conv doubles it; a last 3x3 conv + tanh."""
+    keeps the size, a 4x4 stride-2 transposed conv doubles it; a last 3x3 conv + tanh, or with
+    `attention` a colour map (tanh) and an attention map (sigmoid) mixed with the still."""
 
     def __init__(self, config: TemporalGANConfig, latent: int):
         super().__init__()
@@ -220,13 +230,34 @@ class FrameDecoder(nn.Module):
                 )
             )
             cin = out
-        self.out = nn.Sequential(nn.Conv2d(cin, 3, 3, 1, 1), nn.Tanh())
+        self.attention = config.attention
+        if self.attention:
+            self.out = nn.Sequential(nn.Conv2d(cin, 4, 3, 1, 1))
+            with (
+                torch.no_grad()
+            ):  # start by showing the still (attention ~0.88 everywhere)
+                self.out[0].bias[3] = ATTENTION_BIAS
+        else:
+            self.out = nn.Sequential(nn.Conv2d(cin, 3, 3, 1, 1), nn.Tanh())
 
-    def forward(self, latent: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+    def forward(
+        self,
+        latent: torch.Tensor,
+        skips: list[torch.Tensor],
+        still: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         x = self.stem(latent[:, :, None, None])
         for block, skip in zip(self.blocks, reversed(skips)):
             x = block(torch.cat([x, skip], 1))
-        return self.out(x)
+        if not self.attention:
+            return self.out(x)
+        colour, attention = self.maps(x)
+        return attention * still + (1 - attention) * colour
+
+    def maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last features -> (N, 3, S, S) colour map and (N, 1, S, S) attention map."""
+        out = self.out(x)
+        return torch.tanh(out[:, :3]), torch.sigmoid(out[:, 3:])
 
 
 @dataclass
@@ -243,6 +274,7 @@ class Identity:
 
     code: torch.Tensor  # (B, identity_dim)
     skips: list[torch.Tensor]
+    still: torch.Tensor  # (B, 3, S, S), what an attention decoder keeps
 
 
 class TemporalGenerator(nn.Module):
@@ -262,7 +294,7 @@ class TemporalGenerator(nn.Module):
 
     def encode_identity(self, still: torch.Tensor) -> Identity:
         """(B, 3, S, S) still in [-1, 1] -> its code and skips."""
-        return Identity(*self.identity_encoder(still))
+        return Identity(*self.identity_encoder(still), still)
 
     def sample_noise(
         self, batch: int, frames: int, generator: torch.Generator | None = None
@@ -298,7 +330,8 @@ class TemporalGenerator(nn.Module):
             -1,
         )
         skips = [s.repeat_interleave(t, 0) for s in identity.skips]
-        frames = self.decoder(latent.flatten(0, 1), skips)
+        still = identity.still.repeat_interleave(t, 0)
+        frames = self.decoder(latent.flatten(0, 1), skips, still)
         return frames.unflatten(0, (b, t)), GeneratorState(content_state, noise_state)
 
     def forward(
