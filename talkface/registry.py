@@ -35,9 +35,9 @@ MODELS: dict[str, ModelSpec] = {
     "temporal-gan-grid": ModelSpec(
         name="temporal-gan-grid",
         weights="temporal_gan_grid.pt",
-        sha256="6fb8d4c7a6d4100403c2b4e98735ec6760139ee0bdcae1b4e2ee7a9f3743b2a6",
-        description="Vougioukas et al. temporal GAN (still + raw audio -> frames) on GRID s1; "
-        "early: 1 h of CPU training (700 steps), blurry, not yet in sync",
+        sha256="e3229c6c643d04979d87980725fa33f20aae2e62e3a321ffba483eb7b2ae90d9",
+        description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
+        "output) on GRID s1; early: 1,600 steps of CPU training, no blinks yet",
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
