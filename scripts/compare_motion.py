@@ -112,9 +112,13 @@ results = json.loads(output.read_text()) if output.exists() else {}
 for motion in args.models:
     for renderer in args.renderers:
         results[system(motion, renderer)] = run_protocol(
-            args.grid, MODELS[motion], tuple(args.sets), args.limit, jobs=args.jobs,
+            args.grid,
+            MODELS[motion],
+            tuple(args.sets),
+            args.limit,
+            jobs=args.jobs,
             renderer=renderer,
-        )  # fmt: skip
+        )
 order = [system(m, r) for m in MODELS for r in RENDERERS]
 results = {key: results[key] for key in order if key in results}
 with atomic_output(output) as tmp:

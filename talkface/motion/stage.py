@@ -80,7 +80,7 @@ class MotionStage:
         [0, 1] -> their Motion."""
         n = len(windows)
         displacements = np.zeros((n, 68, 2), np.float32)
-        pose = np.zeros((n, 5), np.float32)
+        pose = self.sway(n)  # its own random stream: it never shifts blinks or sampling
         if isinstance(self.model, DIRFA):
             k = self.model.config.n_coefficients
             sampled = self.sampled(windows).numpy()
@@ -88,7 +88,7 @@ class MotionStage:
             speech = self.basis.decode(greedy[:, :k])
             displacements[:, BROWS] = self.basis.decode(sampled[:, :k])[:, BROWS]
             closure = np.clip(sampled[:, k], 0, 1)
-            pose = (sampled[:, k + 1 :] + self.sway(n)) * self.head_motion
+            pose = pose + sampled[:, k + 1 :]
             if (
                 self.blink_rate is not None
             ):  # a rate asked for: the blink generator's lids
@@ -98,14 +98,13 @@ class MotionStage:
             speech = speech[0].cpu().numpy()
             eyes, closure = self._blinks(n)
             displacements[:, EYE_REGION[BROW_POINTS]] = eyes[:, BROW_POINTS]
-            pose = (
-                self.sway(n) * self.head_motion
-            )  # drawn after the blinks: same blinks
         displacements[:, SPEECH_POINTS] = (
             speech[:, SPEECH_POINTS] * self.motion_scale * gate[:, None, None]
         )
         self.frames += n
-        return Motion(displacements, closure.astype(np.float32), self.fps, pose)
+        return Motion(
+            displacements, closure.astype(np.float32), self.fps, pose * self.head_motion
+        )
 
     def _blinks(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Eye-region displacements and closure of the next n frames."""
