@@ -66,6 +66,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--results", default="docs/results.md")
     parser.add_argument("--json", default="runs/compare_temporal_gan.json")
+    parser.add_argument(
+        "--section",
+        default="temporal-gan",
+        help="the results.md section to rewrite (temporal-gan-ablation for Table 5)",
+    )
     args = parser.parse_args()
 
     protocols = {}
@@ -87,11 +92,12 @@ def main() -> None:
         + ([f"--limit {args.limit}"] if args.limit else [])
     )
     table = "\n".join(lines)
+    title = {"temporal-gan-ablation": "Temporal GAN ablation (paper 001 Table 5)"}
     replace_section(
         args.results,
-        "temporal-gan",
+        args.section,
         f"`{command}`\n\n{table}",
-        "Temporal GAN (Vougioukas et al.)",
+        title.get(args.section, "Temporal GAN (Vougioukas et al.)"),
     )
     print(table)
 

@@ -119,3 +119,16 @@ def test_motion_stage_in_chunks_equals_one_pass(setup, model):
     for name in ("displacements", "blink", "pose"):
         joined = np.concatenate([getattr(p, name) for p in parts])
         np.testing.assert_allclose(joined, getattr(whole, name), atol=1e-5)
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en+m3"])
+def test_default_model_closes_lips_at_bilabials_and_rests_in_silence(setup, voice):
+    """The motion issue's synthetic-speech target, pooled over seven sentences: median opening
+    at p/b/m at most half that at open vowels, still lips in silence, lag within one frame."""
+    from talkface.eval.articulation import articulation
+
+    pipes, face, _ = setup
+    m = articulation(pipes["atnet-grid"], face, voice)
+    assert m["ratio"] <= 0.5
+    assert m["silence"] < 0.05
+    assert abs(m["lag"]) <= 1
