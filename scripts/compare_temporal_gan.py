@@ -8,7 +8,8 @@ the GRID protocol and write the table into docs/results.md (between the temporal
 Per checkpoint and set: blinks per second and median duration (EAR detector, no blink module
 anywhere), mouth LMD against the static photo's, the sync expert's offset, its confidence at
 offset 0 next to the confidence with the audio 5 frames off, identity distance, SSIM and CPBD;
-the real video's blinks in the last row.
+the real video's blinks in the last row. Measurements are kept in --json (by checkpoint file
+and modification time, sets and limit): a model already measured is not measured again.
 """
 
 import argparse
@@ -53,6 +54,12 @@ def real_rows(protocol: dict) -> list[str]:
     return out
 
 
+def measurement_key(checkpoint: str, sets: list[str], limit: int | None) -> str:
+    path = Path(checkpoint)
+    stamp = f"@{path.resolve()}:{path.stat().st_mtime_ns}" if path.exists() else ""
+    return f"{checkpoint}{stamp}|{','.join(sets)}|{limit}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("grid")
@@ -73,15 +80,21 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    # measurements are kept in the JSON by checkpoint (file and its modification time), sets
+    # and clip limit, so adding a model to a table measures only that model
+    cache = json.loads(Path(args.json).read_text()) if Path(args.json).exists() else {}
     protocols = {}
     for entry in args.model:
         name, checkpoint = entry.split("=", 1)
-        protocols[name] = run_protocol(
-            args.grid, checkpoint, tuple(args.sets), args.limit, jobs=args.jobs
-        )
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(args.json, suffix=".json") as tmp:
-        Path(tmp).write_text(json.dumps(protocols, indent=1))
+        key = measurement_key(checkpoint, args.sets, args.limit)
+        if key not in cache:
+            cache[key] = run_protocol(
+                args.grid, checkpoint, tuple(args.sets), args.limit, jobs=args.jobs
+            )
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            with atomic_output(args.json, suffix=".json") as tmp:
+                Path(tmp).write_text(json.dumps(cache, indent=1))
+        protocols[name] = cache[key]
     lines = [HEADER, "|" + "---|" * 11]
     for name, protocol in protocols.items():
         lines += rows(name, protocol)
