@@ -203,3 +203,29 @@ def test_validation_scores_whole_clips_and_selects_by_sync():
     sharper = {"a": {"abs_offset": 3, "confidence": 5.0, "ssim": 0.95}}
     score = recipe.sync_score
     assert score(in_sync) > score(sharper) > score(off) > 0  # sync first, then likeness
+
+
+def test_diversity_rewards_upper_half_change_between_noise_draws_up_to_its_cap():
+    z, other_z = torch.zeros(2, 4, 3), torch.ones(2, 4, 3)  # noise change 1
+    fake = torch.zeros(2, 4, 3, 8, 8)
+    assert recipe.diversity_loss(fake, fake.clone(), z, other_z, 0.05) == 0
+    lower = fake.clone()
+    lower[..., 4:, :] = 1.0  # the lower half belongs to the audio and L1
+    assert recipe.diversity_loss(fake, lower, z, other_z, 0.05) == 0
+    upper = fake.clone()
+    upper[..., :4, :] = 0.02  # the upper half moved by 0.02 per unit of noise change
+    loss = recipe.diversity_loss(fake, upper, z, other_z, 0.05)
+    assert loss.item() == pytest.approx(-0.02)
+    assert recipe.diversity_loss(fake, upper, z, 0.1 * other_z, 0.05) == -0.05  # capped
+    # its gradient reaches the noise generator through a real generator
+    model = _generator().train()
+    still = torch.rand(2, 3, 32, 32) * 2 - 1
+    audio = torch.randn(2, 4, AUDIO_WINDOW)
+    z = model.sample_noise(2, 4, torch.Generator().manual_seed(0))
+    other_z = model.sample_noise(2, 4, torch.Generator().manual_seed(1))
+    both = model(
+        still.repeat(2, 1, 1, 1), audio.repeat(2, 1, 1), torch.cat([z, other_z])
+    )
+    recipe.diversity_loss(both[:2], both[2:], z, other_z, 1.0).backward()
+    grads = [p.grad for p in model.noise_rnn.parameters()]
+    assert all(g is not None and g.abs().sum() > 0 for g in grads)

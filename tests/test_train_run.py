@@ -108,6 +108,13 @@ def _rows(path):
             "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
             "--steps-per-epoch 2 --val-clips 1 --sequence 11".split(),
         ),
+        (  # with the mode-seeking term: two noise draws per step
+            "temporal-gan",
+            "--model temporal-gan-tiny --frame-discriminator frame-tiny "
+            "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
+            "--steps-per-epoch 2 --val-clips 1 --sequence 11 "
+            "--diversity-weight 5".split(),
+        ),
     ],
 )
 def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path):

@@ -17,6 +17,9 @@ with l_img 1, l_sync 0.8, l_seq 0.2, l_rec 600 (L1 as a mean over the lower half
 decay by 2% (generator) and 10% (discriminators) every 10 epochs. A weight of 0 drops its term
 and its discriminator (the paper's Table 5 ablations).
 
+Not in the paper, off by default: `--diversity-weight` adds a mode-seeking term (DSGAN) that
+rewards the upper half for changing with the noise, up to `--diversity-cap`.
+
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
 highest confidence among epochs whose offset is within one frame, then SSIM), face SSIM and
@@ -76,6 +79,14 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     sync_weight: float = 0.8  # lambda_sync
     sequence_weight: float = 0.2  # lambda_seq
     reconstruction_weight: float = 600.0  # lambda_rec
+    # not in the paper: a mode-seeking term (DSGAN, Yang et al. ICLR 2019) for the upper half,
+    # whose change between two noise draws is rewarded up to diversity_cap; at our scale the
+    # generator otherwise ignores its noise (two seeds differ by 0.01 grey levels), and with
+    # it the spontaneous blinks and brows the noise is there for
+    diversity_weight: float = 0.0
+    diversity_cap: float = (
+        0.02  # change in [-1, 1] pixel units per unit of noise change
+    )
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -141,6 +152,24 @@ def make_batch(
 
 def lower_half(frames: torch.Tensor) -> torch.Tensor:
     return frames[..., frames.shape[-2] // 2 :, :]
+
+
+def upper_half(frames: torch.Tensor) -> torch.Tensor:
+    return frames[..., : frames.shape[-2] // 2, :]
+
+
+def diversity_loss(
+    fake: torch.Tensor,
+    other: torch.Tensor,
+    noise: torch.Tensor,
+    other_noise: torch.Tensor,
+    cap: float,
+) -> torch.Tensor:
+    """Minus the upper half's mean change between two noise draws of the same still and audio,
+    per unit of mean noise change, capped at `cap` (DSGAN's -min(|G(z1) - G(z2)| / |z1 - z2|,
+    tau)): lower while the noise changes too little, flat once it changes enough."""
+    change = (upper_half(fake) - upper_half(other)).abs().mean()
+    return -torch.clamp(change / (noise - other_noise).abs().mean(), max=cap)
 
 
 def snippet_of(
@@ -370,7 +399,19 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         ):
             batch = make_batch(clips, cfg, rng)
             b, t = batch.audio.shape[:2]
-            fake = net_g(batch.still, batch.audio, generator.sample_noise(b, t, noise))
+            z = generator.sample_noise(b, t, noise)
+            if cfg.diversity_weight > 0:
+                # both noise draws in one call (DDP allows one forward per backward);
+                # a batch of duplicates keeps batch-norm statistics as for one draw
+                other_z = generator.sample_noise(b, t, noise)
+                both = net_g(
+                    batch.still.repeat(2, 1, 1, 1),
+                    batch.audio.repeat(2, 1, 1),
+                    torch.cat([z, other_z]),
+                )
+                fake, other = both[:b], both[b:]
+            else:
+                fake = net_g(batch.still, batch.audio, z)
             pick = torch.from_numpy(rng.integers(t, size=b))  # S(x): a uniform frame
             # 3. Discriminator step on real and generated data
             d_terms = discriminator_losses(critics, batch, fake, pick, cfg)
@@ -380,6 +421,10 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                 opt_d.step()
             # 4. Generator step (eq. 7)
             g_terms = generator_losses(critics, batch, fake, pick, cfg)
+            if cfg.diversity_weight > 0:
+                g_terms["diversity"] = cfg.diversity_weight * diversity_loss(
+                    fake, other, z, other_z, cfg.diversity_cap
+                )
             opt_g.zero_grad()
             sum(g_terms.values()).backward()
             opt_g.step()
