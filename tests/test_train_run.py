@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from talkface.errors import TalkfaceError
-from talkface.train.run import build_config, dump_config, plot_log
+from talkface.train.run import build_config, dump_config, log_epoch, plot_log
 
 
 @dataclass
@@ -59,6 +59,25 @@ def test_loss_plot_has_a_panel_per_quantity(tmp_path):
 
     width, height = Image.open(tmp_path / "loss.png").size
     assert width == 3 * 4 * 80 and height == 3 * 80  # train, loss, mouth_error panels
+
+
+def test_a_resumed_run_redoes_epochs_and_adds_columns_in_its_log(tmp_path):
+    """Resumed from epoch 0's checkpoint after epoch 1 was logged (a crash before its save),
+    with a new loss term: epoch 1 is logged once, the new column is empty before, and the loss
+    plot draws it where it exists."""
+    log = tmp_path / "log.csv"
+    log_epoch(log, {"epoch": 0, "l1": 3.0}, {"s31": {"ssim": 0.8}}, echo=False)
+    log_epoch(log, {"epoch": 1, "l1": 2.0}, {"s31": {"ssim": 0.8}}, echo=False)
+    log_epoch(
+        log, {"epoch": 1, "l1": 1.0, "diversity": -0.01}, {"s31": {"ssim": 0.9}}, False
+    )
+    rows = _rows(log)
+    assert [(r["epoch"], r["l1"], r["diversity"]) for r in rows] == [
+        ("0", "3", ""),
+        ("1", "1", "-0.01"),
+    ]
+    plot_log(log, tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").exists()
 
 
 def talkface(*args, launcher=(sys.executable, "-m", "talkface")):

@@ -242,7 +242,7 @@ class TrainRun:
 
 def log_epoch(path: Path, row: dict, metrics: dict, echo: bool = True) -> None:
     """Append one epoch's numbers and its validation `metrics` ({set: {name: value}}) to a
-    run's log.csv (and print them as one line)."""
+    run's log.csv (and print them as one line), replacing rows of this or later epochs."""
     row = dict(row)
     for name, values in metrics.items():
         row.update({f"{name}_{k}": v for k, v in values.items()})
@@ -251,6 +251,8 @@ def log_epoch(path: Path, row: dict, metrics: dict, echo: bool = True) -> None:
     if path.exists():
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
+    # epochs logged after the checkpoint a run resumed from are done again: the new row wins
+    rows = [r for r in rows if int(r["epoch"]) < int(row["epoch"])]
     columns = list(dict.fromkeys([*(rows[0] if rows else {}), *row]))
     # rewrite the whole (small) log, so a column added on --resume lines up with its header
     with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
@@ -279,7 +281,6 @@ def plot_log(log: Path, png: Path) -> None:
         rows = list(csv.DictReader(f))
     if not rows:
         return
-    epochs = [int(r["epoch"]) for r in rows]
     panels: dict[str, list[str]] = {}
     for key in rows[0]:
         if key in ("epoch", "seconds"):
@@ -290,8 +291,14 @@ def plot_log(log: Path, png: Path) -> None:
         1, len(panels), figsize=(4 * len(panels), 3), squeeze=False
     )
     for ax, (panel, keys) in zip(axes[0], panels.items()):
-        for key in keys:
-            ax.plot(epochs, [float(r[key]) for r in rows], marker=".", label=key)
+        for key in keys:  # a column added on --resume is empty in earlier rows
+            logged = [r for r in rows if r[key] not in ("", None)]
+            ax.plot(
+                [int(r["epoch"]) for r in logged],
+                [float(r[key]) for r in logged],
+                marker=".",
+                label=key,
+            )
         ax.set_title(panel)
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)
