@@ -76,7 +76,8 @@ def main() -> None:
     parser.add_argument(
         "--section",
         default="temporal-gan",
-        help="the results.md section to rewrite (temporal-gan-ablation for Table 5)",
+        help="the results.md section to rewrite: temporal-gan, temporal-gan-ablation "
+        "(Table 5) or temporal-gan-diversity",
     )
     args = parser.parse_args()
 
@@ -105,7 +106,10 @@ def main() -> None:
         + ([f"--limit {args.limit}"] if args.limit else [])
     )
     table = "\n".join(lines)
-    title = {"temporal-gan-ablation": "Temporal GAN ablation (paper 001 Table 5)"}
+    title = {
+        "temporal-gan-ablation": "Temporal GAN ablation (paper 001 Table 5)",
+        "temporal-gan-diversity": "Temporal GAN with a mode-seeking term (not in the paper)",
+    }
     replace_section(
         args.results,
         args.section,
