@@ -83,10 +83,9 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # whose change between two noise draws is rewarded up to diversity_cap; at our scale the
     # generator otherwise ignores its noise (two seeds differ by 0.01 grey levels), and with
     # it the spontaneous blinks and brows the noise is there for
+    # diversity_cap: change in [-1, 1] pixel units per unit of noise change
     diversity_weight: float = 0.0
-    diversity_cap: float = (
-        0.02  # change in [-1, 1] pixel units per unit of noise change
-    )
+    diversity_cap: float = 0.02
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -402,7 +401,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             z = generator.sample_noise(b, t, noise)
             if cfg.diversity_weight > 0:
                 # both noise draws in one call (DDP allows one forward per backward);
-                # a batch of duplicates keeps batch-norm statistics as for one draw
+                # the identity encoder's batch norm sees duplicates: one draw's statistics
                 other_z = generator.sample_noise(b, t, noise)
                 both = net_g(
                     batch.still.repeat(2, 1, 1, 1),
