@@ -25,11 +25,14 @@ from talkface.motion.params import closure_to_ear
 from talkface.types import Motion
 
 DRAWN = np.linspace(0, 1, 11)
-CLIPS = {
-    "s1": ["s1/bbas2p.mp4", "s1/bgaa7s.mp4"],
-    "s26": ["s26/bgbsza.mp4", "s26/bwaq8s.mp4"],
-    "s31": ["s31/bgiq6p.mp4", "s31/bgix8n.mp4"],
-}
+CLIPS = [  # first frames of two GRID clips per speaker
+    "s1/bbas2p.mp4",
+    "s1/bgaa7s.mp4",
+    "s26/bgbsza.mp4",
+    "s26/bwaq8s.mp4",
+    "s31/bgiq6p.mp4",
+    "s31/bgix8n.mp4",
+]
 
 
 def read_ratios(pipe, photo: np.ndarray) -> np.ndarray:
@@ -52,9 +55,8 @@ args = parser.parse_args()
 
 pipe = talkface.load_pipeline()
 photos = {"sample": load_image(talkface.sample_paths()[0])}
-for clips in CLIPS.values():
-    for clip in clips:
-        photos[clip] = read_video(f"{args.grid}/{clip}")[0][0]
+for clip in CLIPS:
+    photos[clip] = read_video(f"{args.grid}/{clip}")[0][0]
 curves = {name: read_ratios(pipe, photo) for name, photo in photos.items()}
 meant = closure_to_ear(DRAWN, 1.0)
 print("| drawn closure | " + " | ".join(curves) + " | mean | a closure's meaning |")

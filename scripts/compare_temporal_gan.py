@@ -8,8 +8,8 @@ the GRID protocol and write the table into docs/results.md (between the temporal
 Per checkpoint and set: blinks per second and median duration (EAR detector, no blink module
 anywhere), mouth LMD against the static photo's, the sync expert's offset, its confidence at
 offset 0 next to the confidence with the audio 5 frames off, identity distance, SSIM and CPBD;
-the real video's blinks in the last row. Measurements are kept in --json (by checkpoint file
-and modification time, sets and limit): a model already measured is not measured again.
+the real video's blinks in the last row. Measurements are kept in --json (by the weights, sets
+and limit): a model already measured is not measured again.
 """
 
 import argparse
@@ -19,6 +19,7 @@ from pathlib import Path
 from talkface.eval.protocol import GRID_SETS, run_protocol
 from talkface.eval.report import replace_section
 from talkface.io.files import atomic_output
+from talkface.registry import SHIPPED
 
 HEADER = (
     "| model | set | blinks/s | blink s | LMD vs static | sync offset | conf at 0 "
@@ -55,9 +56,14 @@ def real_rows(protocol: dict) -> list[str]:
 
 
 def measurement_key(checkpoint: str, sets: list[str], limit: int | None) -> str:
-    path = Path(checkpoint)
-    stamp = f"@{path.resolve()}:{path.stat().st_mtime_ns}" if path.exists() else ""
-    return f"{checkpoint}{stamp}|{','.join(sets)}|{limit}"
+    """What a measurement depends on: the weights (a shipped name's sha256, a file's path and
+    modification time), the sets and the clip limit."""
+    if checkpoint in SHIPPED:
+        stamp = SHIPPED[checkpoint].sha256
+    else:
+        path = Path(checkpoint)
+        stamp = f"{path.resolve()}:{path.stat().st_mtime_ns}"
+    return f"{checkpoint}@{stamp}|{','.join(sets)}|{limit}"
 
 
 def main() -> None:
