@@ -3,18 +3,26 @@
     python scripts/export_weights.py runs/atnet/best.pt talkface/assets/atnet_grid.pt
 
 Paste the printed sha256 into talkface/registry.py. Only inference state is kept (no optimizer), stored as float16,
-with the training config and validation metrics for the model card.
+with the training config and validation metrics for the model card. `--config FIELD=VALUE`
+changes a field of the model config that does not touch the weights (e.g. a renderer's
+`regions`); the model is built from the result before anything is written.
 """
 
 import argparse
+import ast
 import hashlib
 import io
 
 import torch
 
+from talkface.weights import load_model
+
 parser = argparse.ArgumentParser()
 parser.add_argument("checkpoint")
 parser.add_argument("output")
+parser.add_argument(
+    "--config", action="append", default=[], metavar="FIELD=VALUE", help="repeatable"
+)
 args = parser.parse_args()
 
 state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
@@ -31,6 +39,15 @@ keep = {
     )
     if k in state
 }
+for change in args.config:
+    field, value = change.split("=", 1)
+    try:
+        keep["config"][field] = ast.literal_eval(value)  # numbers, booleans, tuples
+    except (ValueError, SyntaxError):
+        keep["config"][field] = value  # a plain string
+load_model(
+    keep
+)  # raises on a field the config lacks, a value it rejects, or other weights
 # float16 halves the file; the pipeline computes in float32 (max error ~1e-3 relative)
 keep["model"] = {
     k: v.half() if v.is_floating_point() else v for k, v in keep["model"].items()

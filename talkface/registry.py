@@ -61,14 +61,15 @@ RENDERER_MODELS: dict[str, ModelSpec] = {
     "texture-grid": ModelSpec(
         name="texture-grid",
         weights="texture_grid.pt",
-        sha256="cdc195e8e13cb599257a82bb9b339bb23dc3a39098d6e3fe08bfaec0a2606980",
-        description="Sinha et al. texture generator over the warp (attention + colour maps) "
-        "on GRID s1; sharper mouth on the seen face, not better than the warp on new ones",
+        sha256="d64696083c35dde0e528b7dcb54e85ca5d275aefea204aedc60013a93a3e4707",
+        description="Sinha et al. texture generator over the warp (attention + colour maps "
+        "on the mouth and eyes) on GRID s1; better mouths on the seen face, the warp's quality "
+        "on new ones",
     ),
     "vgnet-grid": ModelSpec(
         name="vgnet-grid",
         weights="vgnet_grid.pt",
-        sha256="8a629cd2361c37c281433d767fe38d5bd844aef0eb1fc8838ba34457b35e23e1",
+        sha256="2a816045abf171577ef8461283910acfda83eb92e31d8c477ff616e84bcc3570",
         description="ATVGnet VG-net over the warp (ConvGRU, attention + motion maps) on GRID s1; "
         "early: one epoch, about the warp's quality",
     ),

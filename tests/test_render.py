@@ -55,7 +55,7 @@ def test_opening_the_jaw_moves_the_chin_and_paints_a_dark_mouth(crop):
 # -- neural renderer (Sinha et al. texture generator) -------------------------------------------
 
 
-def _texture_model(base="warp", seed=0):
+def _texture_model(base="warp", seed=0, regions="face"):
     import dataclasses
 
     import torch
@@ -63,7 +63,9 @@ def _texture_model(base="warp", seed=0):
     from talkface.models.sinha import TEXTURE_PRESETS, TextureGenerator
 
     torch.manual_seed(seed)
-    config = dataclasses.replace(TEXTURE_PRESETS["texture-tiny"], base=base)
+    config = dataclasses.replace(
+        TEXTURE_PRESETS["texture-tiny"], base=base, regions=regions
+    )
     return TextureGenerator(config).eval()
 
 
@@ -80,6 +82,75 @@ def test_generator_composites_attention_and_colour_onto_the_base():
     assert (
         attention.shape == (2, 1, s, s) and 0 <= attention.min() <= attention.max() <= 1
     )
+
+
+def test_edit_regions_cover_mouth_and_eyes_and_nothing_else(crop):
+    from talkface.render.neural import edit_regions
+
+    lm = crop.landmarks
+    region = edit_regions(lm[None], 256)[0]
+    inside = [lm[62], lm[37:39].mean(0), lm[43:45].mean(0), lm[48], lm[57]]
+    outside = [lm[30], lm[27] - [0, 20], (lm[2] + lm[31]) / 2, lm[8] + [0, 5]]
+    for point, expected in [(p, 1.0) for p in inside] + [(p, 0.0) for p in outside]:
+        x, y = np.round(point).astype(int)
+        assert region[y, x] == pytest.approx(expected, abs=0.05), point
+    # the eye region follows the lids: a shut eye's region is lower and thinner
+    shut = lm.copy()
+    shut[[37, 38, 43, 44]] = shut[[41, 40, 47, 46]]
+    assert edit_regions(shut[None], 256)[0].sum() < region.sum()
+
+
+def test_mouth_eyes_renderers_change_the_base_only_inside_the_regions(crop):
+    """regions "mouth-eyes": the maps act inside edit_regions only, in the model (training)
+    and in the renderer (inference); the rest of the face is the warp's frame, exactly."""
+    import dataclasses
+
+    import cv2
+    import torch
+
+    from talkface.models.atvgnet import VGNET_PRESETS, VGNet
+    from talkface.render.neural import NeuralRenderer, edit_regions
+
+    texture = _texture_model(regions="mouth-eyes")
+    with torch.no_grad():  # change the base everywhere it may
+        texture.attention.bias.fill_(-50.0)
+    torch.manual_seed(0)
+    vgnet = VGNet(VGNET_PRESETS["vgnet-tiny"]).eval()
+    with torch.no_grad():
+        vgnet.attention.bias.fill_(50.0)
+    opened = crop.landmarks.copy()
+    opened[[56, 57, 58, 65, 66, 67], 1] += 8
+    size = (
+        texture.config.size
+    )  # both tiny models: the region is drawn at the model's size
+    small = edit_regions(opened[None] * size / 256, size)[0]
+    far = cv2.resize(small, (256, 256), interpolation=cv2.INTER_LINEAR) == 0
+    for model in (texture, vgnet):
+        out = NeuralRenderer(crop, model).render(opened)
+        warp = NeuralRenderer(crop, model).warp(opened)
+        np.testing.assert_array_equal(out.image[far], warp[far])
+        assert np.abs(out.image[~far].astype(int) - warp[~far]).mean() > 5
+        whole = dataclasses.replace(model.config, regions="face")
+        free = type(model)(whole).eval()
+        free.load_state_dict(model.state_dict())
+        assert (
+            np.abs(
+                NeuralRenderer(crop, free).render(opened).image[far].astype(int)
+                - warp[far]
+            ).mean()
+            > 5
+        )
+
+
+def test_mouth_eyes_config_needs_the_warp_base():
+    from talkface.models.atvgnet import VGNetConfig
+    from talkface.models.sinha import TextureGeneratorConfig
+
+    for config in (TextureGeneratorConfig, VGNetConfig):
+        with pytest.raises(ValueError, match="needs base 'warp'"):
+            config(base="identity", regions="mouth-eyes")
+        with pytest.raises(ValueError, match="regions must be"):
+            config(regions="mouth")
 
 
 @pytest.mark.parametrize("base", ["warp", "identity"])
@@ -214,3 +285,41 @@ def test_stateful_renderer_frames_come_out_the_same_in_any_order(crop):
     np.testing.assert_array_equal(in_order(2), sequence[2])
     np.testing.assert_array_equal(in_order(3), sequence[3])
     assert not np.array_equal(sequence[0], sequence[3])
+
+
+def test_renderer_recipes_train_inside_the_regions(crop):
+    """Both recipes hand the models the region of each target frame, so a "mouth-eyes" model
+    learns under the same constraint it renders with."""
+    import cv2
+    import torch
+
+    from talkface.models.atvgnet import VGNET_PRESETS, VGNet
+    from talkface.render.neural import edit_regions
+    from talkface.train.renderer_data import RendererBatch
+    from talkface.train.texture import generate_pairs
+    from talkface.train.vgnet import model_inputs
+
+    texture = _texture_model(regions="mouth-eyes")
+    with torch.no_grad():
+        texture.attention.bias.fill_(-50.0)
+    s = texture.config.size
+    image = cv2.resize(crop.image, (s, s), interpolation=cv2.INTER_AREA)
+    marks = crop.landmarks * s / 256
+    warps = np.stack([image, image[:, ::-1]])[
+        None
+    ]  # (1, 2, s, s, 3): base differs per frame
+    batch = RendererBatch(
+        image[None], marks[None], warps, np.stack([marks] * 2)[None], warps
+    )
+    frames, attention, colour = generate_pairs(texture, texture.config, batch)
+    far = torch.from_numpy(edit_regions(marks[None], s)[0] == 0)
+    base = torch.from_numpy(warps[0]).float().movedim(-1, 1) / 127.5 - 1
+    torch.testing.assert_close(frames[0][:, :, far], base[:, :, far])
+    assert (attention[0, :, 0][:, ~far] < 0.5).any()
+
+    vgnet = VGNet(VGNET_PRESETS["vgnet-tiny"])
+    region = model_inputs(vgnet.config, batch)[3]
+    assert region.shape == (1, 2, 1, s, s)
+    torch.testing.assert_close(
+        region[0, 0, 0], torch.from_numpy(edit_regions(marks[None], s)[0])
+    )

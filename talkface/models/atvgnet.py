@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from talkface.models.compositing import check_base_and_regions
+
 
 @dataclass(frozen=True)
 class AudioToLandmarkConfig:
@@ -173,10 +175,10 @@ class VGNetConfig:
     residual_blocks: int = 2  # after the ConvGRU (the paper's code: 9)
     landmark_features: int = 32  # channels of f_lmark's 8x8 map
     base: str = "warp"  # i_p of eq. 8: "identity" (the paper) or "warp"
+    regions: str = "face"  # where eq. 8 may change the base: "face" or "mouth-eyes"
 
     def __post_init__(self):
-        if self.base not in ("identity", "warp"):
-            raise ValueError(f"base must be 'identity' or 'warp', got {self.base!r}")
+        check_base_and_regions(self.base, self.regions)
         if self.size % 16:
             raise ValueError("size must be a multiple of 16 (four stride-2 stages)")
 
@@ -189,10 +191,14 @@ class RegressionDiscriminatorConfig:
 
 
 VGNET_PRESETS = {
-    "vgnet-grid": VGNetConfig(),
+    "vgnet-grid": VGNetConfig(regions="mouth-eyes"),
     "vgnet-paper": VGNetConfig(base="identity"),
     "vgnet-tiny": VGNetConfig(
-        size=32, channels=4, residual_blocks=1, landmark_features=4
+        size=32,
+        channels=4,
+        residual_blocks=1,
+        landmark_features=4,
+        regions="mouth-eyes",
     ),
 }
 REGRESSION_PRESETS = {
@@ -307,6 +313,7 @@ class VGNet(nn.Module):
         landmarks: torch.Tensor,
         example_landmarks: torch.Tensor,
         state: torch.Tensor | None = None,
+        region: torch.Tensor | None = None,
     ) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
         """
         Args:
@@ -315,6 +322,8 @@ class VGNet(nn.Module):
             landmarks: (B, T, 68, 2) frame landmarks and example_landmarks (B, 68, 2), in
                 crop units (pixels / S).
             state: the ConvGRU state after the previous chunk (streaming), or None.
+            region: (B, T, 1, S, S) in [0, 1], where eq. 8 may change the base (regions
+                "mouth-eyes"; everywhere when None).
         Returns:
             (frames (B, T, 3, S, S) in [-1, 1], alpha (B, T, 1, S, S) in [0, 1] (1 = the motion
             map), motion (B, T, 3, S, S) in [-1, 1]), and the ConvGRU state.
@@ -338,6 +347,8 @@ class VGNet(nn.Module):
         decoded = self.decoder(features)
         motion = torch.tanh(self.motion(decoded))
         alpha = torch.sigmoid(self.attention(decoded))
+        if region is not None:
+            alpha = alpha * region.flatten(0, 1)
         frames = alpha * motion + (1 - alpha) * flat  # eq. 8
         outputs = tuple(x.unflatten(0, (B, T)) for x in (frames, alpha, motion))
         return outputs, state

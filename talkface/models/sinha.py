@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from talkface.face.landmarks import BROWS, LEFT_EYE, RIGHT_EYE
+from talkface.models.compositing import check_base_and_regions
 
 EYE_REGION = np.concatenate([BROWS, RIGHT_EYE, LEFT_EYE])  # the 22 points blinks move
 
@@ -151,10 +152,12 @@ class TextureGeneratorConfig:
     residual_blocks: int = 4
     landmark_features: int = 8  # landmark encoder output channels
     base: str = "warp"  # what the maps composite onto: "identity" (the paper) or "warp"
+    # where the maps may change the base: "face" (the whole crop, the paper) or "mouth-eyes"
+    # (render.neural.edit_regions; the warp keeps an unseen face everywhere else)
+    regions: str = "face"
 
     def __post_init__(self):
-        if self.base not in ("identity", "warp"):
-            raise ValueError(f"base must be 'identity' or 'warp', got {self.base!r}")
+        check_base_and_regions(self.base, self.regions)
         if self.size % 2**self.downsamplings:
             raise ValueError("size must be divisible by 2 ** downsamplings")
 
@@ -166,10 +169,14 @@ class PatchDiscriminatorConfig:
 
 
 TEXTURE_PRESETS = {
-    "texture-grid": TextureGeneratorConfig(),
+    "texture-grid": TextureGeneratorConfig(regions="mouth-eyes"),
     "texture-paper": TextureGeneratorConfig(base="identity"),
     "texture-tiny": TextureGeneratorConfig(
-        size=32, channels=4, residual_blocks=1, landmark_features=2
+        size=32,
+        channels=4,
+        residual_blocks=1,
+        landmark_features=2,
+        regions="mouth-eyes",
     ),
 }
 PATCH_PRESETS = {
@@ -237,12 +244,15 @@ class TextureGenerator(nn.Module):
         base: torch.Tensor,
         landmarks: torch.Tensor,
         identity_landmarks: torch.Tensor,
+        region: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """
         Args:
             base: (B, 3, S, S) image in [-1, 1]: the identity crop or its warp to the frame.
             landmarks, identity_landmarks: (B, 1, S, S) landmark images in [0, 1] of the frame
                 to render and of the identity crop.
+            region: (B, 1, S, S) in [0, 1], where the maps may change the base (regions
+                "mouth-eyes"; everywhere when None).
         Returns:
             frame (B, 3, S, S) in [-1, 1], attention (B, 1, S, S) in [0, 1] (1 = keep the
             base), colour (B, 3, S, S) in [-1, 1].
@@ -253,6 +263,8 @@ class TextureGenerator(nn.Module):
         hidden = self.trunk(torch.cat([base, motion], 1))
         colour = torch.tanh(self.colour(hidden))
         attention = torch.sigmoid(self.attention(hidden))
+        if region is not None:
+            attention = 1 - region * (1 - attention)
         return (1 - attention) * colour + attention * base, attention, colour
 
 

@@ -15,10 +15,36 @@ import numpy as np
 import torch
 
 from talkface.face.align import FaceCrop
+from talkface.face.landmarks import LEFT_EYE, MOUTH, RIGHT_EYE
 from talkface.features.visual import landmark_images
 from talkface.models.atvgnet import VGNet
 from talkface.models.sinha import TextureGenerator, TextureGeneratorConfig
 from talkface.render.warp import WarpRenderer
+
+# face widths around the mouth and eye hulls that a "mouth-eyes" renderer edits
+REGION_MARGIN = 0.06
+
+
+def edit_regions(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(B, size, size) float32 in [0, 1]: where a renderer with regions "mouth-eyes" may change
+    its base for (B, 68, 2) pixel landmarks: the hulls of the mouth and of each eye, grown by
+    REGION_MARGIN face widths and feathered. Outside, the warp keeps the face as it is: on
+    unseen faces the texture generator's maps blurred and shifted the rest of the face
+    (docs/results.md)."""
+    import cv2
+
+    out = np.zeros((len(landmarks), size, size), np.float32)
+    for mask, points in zip(out, np.asarray(landmarks, np.float64)):
+        for part in (MOUTH, RIGHT_EYE, LEFT_EYE):
+            hull = cv2.convexHull(points[part].astype(np.float32)).reshape(-1, 2)
+            fixed = np.round(hull * 16).astype(np.int32)
+            cv2.fillConvexPoly(mask, fixed, 1.0, cv2.LINE_AA, shift=4)
+        grow = max(
+            1, int(round(REGION_MARGIN * np.linalg.norm(points[16] - points[0])))
+        )
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
+        mask[:] = cv2.GaussianBlur(cv2.dilate(mask, disk), (0, 0), grow / 3)
+    return out
 
 
 def to_model_range(images: np.ndarray) -> torch.Tensor:
@@ -32,22 +58,37 @@ def landmark_tensor(landmarks: np.ndarray, size: int) -> torch.Tensor:
     return torch.from_numpy(landmark_images(landmarks, size)).float()[:, None] / 255
 
 
+def region_tensor(config, landmarks: np.ndarray) -> torch.Tensor | None:
+    """(B, 1, S, S) edit_regions of (B, 68, 2) model-size landmarks for a model whose config
+    has regions "mouth-eyes" (None: the whole crop)."""
+    if config.regions != "mouth-eyes":
+        return None
+    return torch.from_numpy(edit_regions(landmarks, config.size))[:, None]
+
+
+def vgnet_region(config, landmarks: np.ndarray) -> torch.Tensor | None:
+    """(B, T, 1, S, S) region_tensor of (B, T, 68, 2) model-size landmarks (VG-net's layout)."""
+    region = region_tensor(config, landmarks.reshape(-1, 68, 2))
+    return None if region is None else region.unflatten(0, landmarks.shape[:2])
+
+
 def generator_inputs(
     config: TextureGeneratorConfig,
     identity: np.ndarray,
     identity_landmarks: np.ndarray,
     warped: np.ndarray,
     landmarks: np.ndarray,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The generator's (base, landmark image, identity landmark image) for B frames at the
-    model's size: identity (B, S, S, 3) uint8 crops with (B, 68, 2) landmarks, their warps to
-    the frames' (B, 68, 2) landmarks. One function for training and inference."""
+) -> tuple[torch.Tensor, ...]:
+    """The generator's (base, landmark image, identity landmark image, region) for B frames at
+    the model's size: identity (B, S, S, 3) uint8 crops with (B, 68, 2) landmarks, their warps
+    to the frames' (B, 68, 2) landmarks. One function for training and inference."""
     size = config.size
     base = warped if config.base == "warp" else identity
     return (
         to_model_range(base),
         landmark_tensor(landmarks, size),
         landmark_tensor(identity_landmarks, size),
+        region_tensor(config, landmarks),
     )
 
 
@@ -117,6 +158,7 @@ class NeuralRenderer:
                 torch.from_numpy(landmarks / self.size).float()[None, None],
                 torch.from_numpy(self.identity_landmarks / self.size).float()[None],
                 self.state,
+                vgnet_region(self.model.config, landmarks[None, None]),
             )
             keep, colour = 1 - alpha[0, 0], motion[0, 0]
         else:

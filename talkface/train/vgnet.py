@@ -30,7 +30,7 @@ from talkface.models.atvgnet import (
     RegressionDiscriminator,
     VGNet,
 )
-from talkface.render.neural import to_model_range
+from talkface.render.neural import to_model_range, vgnet_region
 from talkface.train.renderer_data import (
     RendererBatch,
     RendererTrainConfig,
@@ -96,11 +96,9 @@ def dynamic_pixel_loss(
     return ((frames - real).abs() * (alpha.detach() + beta)).mean()
 
 
-def model_inputs(
-    config, batch: RendererBatch
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(base (B, T, 3, S, S), landmarks (B, T, 68, 2), example landmarks (B, 68, 2)) with
-    landmarks in crop units."""
+def model_inputs(config, batch: RendererBatch) -> tuple[torch.Tensor | None, ...]:
+    """(base (B, T, 3, S, S), landmarks (B, T, 68, 2), example landmarks (B, 68, 2), region
+    (B, T, 1, S, S) or None) with landmarks in crop units."""
     if config.base == "warp":
         base = batch.warps
     else:
@@ -110,6 +108,7 @@ def model_inputs(
         to_model_range(base),
         torch.from_numpy(batch.landmarks / size).float(),
         torch.from_numpy(batch.identity_landmarks / size).float(),
+        vgnet_region(config, batch.landmarks),
     )
 
 
@@ -143,9 +142,9 @@ def train(cfg: VGNetTrainConfig, progress: bool = True) -> Path:
             steps, desc=f"epoch {epoch}", disable=not run.progress, leave=False
         ):
             batch = make_batch(clips, cfg, size, rng, length=cfg.sequence)
-            base, landmarks, example = model_inputs(generator.config, batch)
+            base, landmarks, example, region = model_inputs(generator.config, batch)
             real = to_model_range(batch.real)  # (B, T, 3, S, S)
-            (frames, alpha, _), _ = net_g(base, landmarks, example)
+            (frames, alpha, _), _ = net_g(base, landmarks, example, region=region)
             # 3. Discriminator: realness of whole sequences + landmark regression (eq. 12)
             both = torch.cat([real, frames.detach()])
             regressed, logits = net_d(both, torch.cat([example, example]))
