@@ -61,7 +61,7 @@ RENDERER_MODELS: dict[str, ModelSpec] = {
     "texture-grid": ModelSpec(
         name="texture-grid",
         weights="texture_grid.pt",
-        sha256="d64696083c35dde0e528b7dcb54e85ca5d275aefea204aedc60013a93a3e4707",
+        sha256="d682083054b9bd4e2554673d627c80a8729a1c5b4947c68bfdd1351dd33a935f",
         description="Sinha et al. texture generator over the warp (attention + colour maps "
         "on the mouth and eyes) on GRID s1; better mouths on the seen face, the warp's quality "
         "on new ones",
