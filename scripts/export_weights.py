@@ -45,9 +45,8 @@ for change in args.config:
         keep["config"][field] = ast.literal_eval(value)  # numbers, booleans, tuples
     except (ValueError, SyntaxError):
         keep["config"][field] = value  # a plain string
-load_model(
-    keep
-)  # raises on a field the config lacks, a value it rejects, or other weights
+# raises on a field the config lacks, a value it rejects, or weights of another shape
+load_model(keep)
 # float16 halves the file; the pipeline computes in float32 (max error ~1e-3 relative)
 keep["model"] = {
     k: v.half() if v.is_floating_point() else v for k, v in keep["model"].items()

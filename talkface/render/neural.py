@@ -3,8 +3,10 @@
 The network works at its training size (128 px crops); the photo's crop may be larger. Its
 attention and colour maps are upsampled to the crop and composited there, so wherever attention
 keeps the base image (the warp renderer's frame, or the identity crop for the papers' variants)
-the photo's own resolution survives. VG-net carries a ConvGRU state from frame to frame, so its
-frames must be rendered in order (InOrder replays from the start when asked out of order).
+the photo's own resolution survives. With `regions: mouth-eyes` in the model's config the maps
+act only around the lips and eyes (edit_regions), in training as here. VG-net carries a ConvGRU
+state from frame to frame, so its frames must be rendered in order (InOrder replays from the
+start when asked out of order).
 """
 
 from __future__ import annotations
