@@ -84,6 +84,17 @@ def test_generator_composites_attention_and_colour_onto_the_base():
     )
 
 
+def _repainting_texture_model():
+    """A tiny "mouth-eyes" texture generator whose attention lets its colour map through
+    wherever the region allows."""
+    import torch
+
+    model = _texture_model(regions="mouth-eyes")
+    with torch.no_grad():
+        model.attention.bias.fill_(-50.0)
+    return model
+
+
 def test_edit_regions_cover_mouth_and_eyes_and_nothing_else(crop):
     from talkface.render.neural import edit_regions
 
@@ -94,7 +105,7 @@ def test_edit_regions_cover_mouth_and_eyes_and_nothing_else(crop):
     for point, expected in [(p, 1.0) for p in inside] + [(p, 0.0) for p in outside]:
         x, y = np.round(point).astype(int)
         assert region[y, x] == pytest.approx(expected, abs=0.05), point
-    # the eye region follows the lids: a shut eye's region is lower and thinner
+    # the eye region follows the lids: a shut eye's region is smaller
     shut = lm.copy()
     shut[[37, 38, 43, 44]] = shut[[41, 40, 47, 46]]
     assert edit_regions(shut[None], 256)[0].sum() < region.sum()
@@ -111,35 +122,27 @@ def test_mouth_eyes_renderers_change_the_base_only_inside_the_regions(crop):
     from talkface.models.atvgnet import VGNET_PRESETS, VGNet
     from talkface.render.neural import NeuralRenderer, edit_regions
 
-    texture = _texture_model(regions="mouth-eyes")
-    with torch.no_grad():  # change the base everywhere it may
-        texture.attention.bias.fill_(-50.0)
+    texture = _repainting_texture_model()
     torch.manual_seed(0)
     vgnet = VGNet(VGNET_PRESETS["vgnet-tiny"]).eval()
-    with torch.no_grad():
+    with torch.no_grad():  # the motion map everywhere it may
         vgnet.attention.bias.fill_(50.0)
     opened = crop.landmarks.copy()
     opened[[56, 57, 58, 65, 66, 67], 1] += 8
-    size = (
-        texture.config.size
-    )  # both tiny models: the region is drawn at the model's size
+    # both tiny models draw the region at their size; the renderer upsamples it
+    size = texture.config.size
     small = edit_regions(opened[None] * size / 256, size)[0]
     far = cv2.resize(small, (256, 256), interpolation=cv2.INTER_LINEAR) == 0
     for model in (texture, vgnet):
-        out = NeuralRenderer(crop, model).render(opened)
-        warp = NeuralRenderer(crop, model).warp(opened)
-        np.testing.assert_array_equal(out.image[far], warp[far])
-        assert np.abs(out.image[~far].astype(int) - warp[~far]).mean() > 5
-        whole = dataclasses.replace(model.config, regions="face")
-        free = type(model)(whole).eval()
+        renderer = NeuralRenderer(crop, model)
+        out, warp = renderer.render(opened).image, renderer.warp(opened)
+        np.testing.assert_array_equal(out[far], warp[far])
+        assert np.abs(out[~far].astype(int) - warp[~far]).mean() > 5
+        # the same weights with regions "face" change the rest of the face too
+        free = type(model)(dataclasses.replace(model.config, regions="face")).eval()
         free.load_state_dict(model.state_dict())
-        assert (
-            np.abs(
-                NeuralRenderer(crop, free).render(opened).image[far].astype(int)
-                - warp[far]
-            ).mean()
-            > 5
-        )
+        anywhere = NeuralRenderer(crop, free).render(opened).image
+        assert np.abs(anywhere[far].astype(int) - warp[far]).mean() > 5
 
 
 def test_mouth_eyes_config_needs_the_warp_base():
@@ -299,15 +302,12 @@ def test_renderer_recipes_train_inside_the_regions(crop):
     from talkface.train.texture import generate_pairs
     from talkface.train.vgnet import model_inputs
 
-    texture = _texture_model(regions="mouth-eyes")
-    with torch.no_grad():
-        texture.attention.bias.fill_(-50.0)
+    texture = _repainting_texture_model()
     s = texture.config.size
     image = cv2.resize(crop.image, (s, s), interpolation=cv2.INTER_AREA)
     marks = crop.landmarks * s / 256
-    warps = np.stack([image, image[:, ::-1]])[
-        None
-    ]  # (1, 2, s, s, 3): base differs per frame
+    # (1, 2, s, s, 3): a base that differs between the pair's frames
+    warps = np.stack([image, image[:, ::-1]])[None]
     batch = RendererBatch(
         image[None], marks[None], warps, np.stack([marks] * 2)[None], warps
     )
