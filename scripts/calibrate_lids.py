@@ -1,12 +1,12 @@
 """How shut does dlib read the eyelids the renderer draws? (Blink analysis in docs/results.md.)
 
-    python scripts/calibrate_lids.py ../shared/data/grid
+    python scripts/calibrate_lids.py ../shared/data/grid [--renderer warp|sinha|atvgnet]
 
 Blink closure is defined in the detector's units: closure c means the eye aspect ratio dlib
 reports falls to 1 - (1 - SHUT_EAR_RATIO) * c of the open eye's (motion/params.py), as the
 blink generator learned from dlib's landmarks on real video. For each face (the first frame of
 GRID clips of s1, s26 and s31, and the bundled sample face) this draws the lids at drawn
-closures 0..1 with the default pipeline (warp renderer, no speech, still head), re-reads the
+closures 0..1 with the default motion model and the chosen renderer (no speech, still head), re-reads the
 rendered photo with dlib, and prints the EAR ratio to the open eye beside what the closure
 means (2026-12-01: drawn lids read as meant up to closure 0.6, then dlib's reading stays near
 0.6 where a real shut eye reads 0.45).
@@ -51,9 +51,10 @@ def read_ratios(pipe, photo: np.ndarray) -> np.ndarray:
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("grid")
+parser.add_argument("--renderer", default="warp", help="warp, sinha, atvgnet or a checkpoint")
 args = parser.parse_args()
 
-pipe = talkface.load_pipeline()
+pipe = talkface.load_pipeline(renderer=args.renderer)
 photos = {"sample": load_image(talkface.sample_paths()[0])}
 for clip in CLIPS:
     photos[clip] = read_video(f"{args.grid}/{clip}")[0][0]

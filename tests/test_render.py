@@ -323,3 +323,30 @@ def test_renderer_recipes_train_inside_the_regions(crop):
     torch.testing.assert_close(
         region[0, 0, 0], torch.from_numpy(edit_regions(marks[None], s)[0])
     )
+
+
+def test_blink_share_starts_renderer_samples_at_shut_eyes():
+    """Shut lids are rare in GRID; `blink_share` of the samples start at one, the rest anywhere."""
+    from talkface.face.align import mean_face
+    from talkface.face.landmarks import eye_aspect_ratio
+    from talkface.train.renderer_data import RendererTrainConfig, make_batch
+
+    size, frames = 64, 30
+    points = np.repeat(mean_face()[None] * size, frames, 0)
+    points[12, [37, 38, 43, 44]] = points[12, [41, 40, 47, 46]]  # one shut frame
+    clip = {
+        "crops": np.random.default_rng(0).integers(
+            0, 255, (frames, size, size, 3), np.uint8
+        ),
+        "crop_landmarks": points,
+    }
+
+    def starts_shut(share: float) -> np.ndarray:
+        cfg = RendererTrainConfig(batch_size=16, blink_share=share)
+        batch = make_batch([clip], cfg, size, np.random.default_rng(1), length=2)
+        return eye_aspect_ratio(batch.landmarks[:, 0]) < 0.5 * eye_aspect_ratio(
+            points[0]
+        )
+
+    assert starts_shut(1.0).all()
+    assert starts_shut(0.0).sum() <= 3

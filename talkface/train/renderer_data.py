@@ -19,7 +19,8 @@ import torch
 from talkface.data.landmarks import load_split
 from talkface.eval.image import ssim
 from talkface.face.align import FaceCrop
-from talkface.face.landmarks import MIRROR, MOUTH
+from talkface.face.landmarks import MIRROR, MOUTH, eye_aspect_ratio
+from talkface.motion.params import eyelid_closure
 from talkface.render.neural import NeuralRenderer
 from talkface.render.warp import WarpRenderer
 
@@ -46,6 +47,9 @@ class RendererTrainConfig:
     # start the generator from these weights (checkpoint path or shipped name): a new run that
     # continues earlier training (--resume continues the same run folder instead)
     init: str = ""
+    # share of samples whose frames start at a nearly shut eye: GRID s1 lids are 80% shut
+    # in 5% of frames, too few for a renderer to learn to draw them well
+    blink_share: float = 0.0
 
 
 def load_crops(
@@ -119,6 +123,9 @@ def make_batch(
         crops, points = clip["crops"], clip["crop_landmarks"]
         i = rng.integers(len(crops))
         t = rng.integers(len(crops) - length + 1)
+        shut = _shut_eye_frames(points)
+        if cfg.blink_share and rng.random() < cfg.blink_share and len(shut):
+            t = min(rng.choice(shut), len(crops) - length)
         aug = Augment(cfg, rng)
         identity = aug.image(crops[i])
         identity_lm = aug.landmarks(points[i], size)
@@ -134,6 +141,11 @@ def make_batch(
             )
         )
     return RendererBatch(*(np.stack(a) for a in zip(*samples)))
+
+
+def _shut_eye_frames(landmarks: np.ndarray) -> np.ndarray:
+    """Indices of the frames of a clip whose lids are nearly shut."""
+    return np.flatnonzero(eyelid_closure(eye_aspect_ratio(landmarks)) >= 0.8)
 
 
 def validation_clips(cfg: RendererTrainConfig, size: int) -> dict[str, list[dict]]:
