@@ -51,7 +51,9 @@ def read_ratios(pipe, photo: np.ndarray) -> np.ndarray:
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("grid")
-parser.add_argument("--renderer", default="warp", help="warp, sinha, atvgnet or a checkpoint")
+parser.add_argument(
+    "--renderer", default="warp", help="warp, sinha, atvgnet or a checkpoint"
+)
 args = parser.parse_args()
 
 pipe = talkface.load_pipeline(renderer=args.renderer)
