@@ -6,9 +6,9 @@ Blink closure is defined in the detector's units: closure c means the eye aspect
 reports falls to 1 - (1 - SHUT_EAR_RATIO) * c of the open eye's (motion/params.py), as the
 blink generator learned from dlib's landmarks on real video. For each face (the first frame of
 GRID clips of s1, s26 and s31, and the bundled sample face) this draws the lids at drawn
-closures 0..1 with the default motion model and the chosen renderer (no speech, still head), re-reads the
-rendered photo with dlib, and prints the EAR ratio to the open eye beside what the closure
-means (2026-12-01: drawn lids read as meant up to closure 0.6, then dlib's reading stays near
+closures 0..1 with the default motion model and the chosen renderer (no speech, still head),
+re-reads the rendered photo with dlib, and prints the EAR ratio to the open eye beside what the
+closure means (2026-12-01: drawn lids read as meant up to closure 0.6, then dlib's reading stays near
 0.6 where a real shut eye reads 0.45).
 """
 

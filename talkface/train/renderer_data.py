@@ -123,9 +123,10 @@ def make_batch(
         crops, points = clip["crops"], clip["crop_landmarks"]
         i = rng.integers(len(crops))
         t = rng.integers(len(crops) - length + 1)
-        shut = _shut_eye_frames(points)
-        if cfg.blink_share and rng.random() < cfg.blink_share and len(shut):
-            t = min(rng.choice(shut), len(crops) - length)
+        if cfg.blink_share and rng.random() < cfg.blink_share:
+            shut = _shut_eye_frames(points)
+            if len(shut):
+                t = min(rng.choice(shut), len(crops) - length)
         aug = Augment(cfg, rng)
         identity = aug.image(crops[i])
         identity_lm = aug.landmarks(points[i], size)
