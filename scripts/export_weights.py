@@ -2,10 +2,11 @@
 
     python scripts/export_weights.py runs/atnet/best.pt talkface/assets/atnet_grid.pt
 
-Paste the printed sha256 into talkface/registry.py. Only inference state is kept (no optimizer), stored as float16,
-with the training config and validation metrics for the model card. `--config FIELD=VALUE`
-changes a field of the model config that does not touch the weights (e.g. a renderer's
-`regions`); the model is built from the result before anything is written.
+Paste the printed sha256 into talkface/registry.py. Only inference state is kept (no
+optimizer), stored as float16, with the training config and validation metrics for the model
+card. `--config FIELD=VALUE` changes a field of the model config that does not touch the
+weights (e.g. a renderer's `regions`); the model is built from the result before anything is
+written.
 """
 
 import argparse
