@@ -3,8 +3,9 @@
 Each frame is the identity crop warped piecewise-affinely over a fixed Delaunay mesh (the 68
 landmarks plus anchors on the crop border) from the photo's landmarks to the frame's target
 landmarks. Where the target lips part, the mouth interior is synthesised (dark cavity, upper and
-lower teeth shaded towards the corners) instead of stretching lip texture across the gap. Blinks
-need nothing special: the motion stage lowers the upper-lid points and the lid skin follows.
+lower teeth shaded towards the corners) instead of stretching lip texture across the gap. Where
+the target lids close, what they hide is painted over with the photo's lid skin and a lash line
+drawn along the closing lid, instead of the lashes and lid crease stretched down over the eye.
 """
 
 from __future__ import annotations
@@ -12,9 +13,24 @@ from __future__ import annotations
 import numpy as np
 
 from talkface.face.align import FaceCrop, mean_face
-from talkface.face.landmarks import INNER_LIPS, OUTER_LIPS, inner_lip_opening
+from talkface.face.landmarks import (
+    INNER_LIPS,
+    LEFT_EYE,
+    OUTER_LIPS,
+    RIGHT_EYE,
+    inner_lip_opening,
+)
 
 TEETH_RGB = np.array([232.0, 226.0, 212.0])
+# Shut lids drawn only by moving landmarks read to dlib as half open (the stretched lashes and
+# lid crease look like an eye); painted lid skin and a lash line read 0.5x the open eye where
+# moved landmarks read 0.6x (scripts/calibrate_lids.py), as real shut lids do (0.45x). A
+# fainter line (less of the eye's darkest colour, thinner) reads more open again.
+LASH_DARKNESS = (
+    0.8  # the lash line's colour: this much of the eye's darkest, the rest lid skin
+)
+LASH_SIGMA = 0.04  # the open lash line's half-thickness, in eye widths
+EYES = ((RIGHT_EYE, np.arange(17, 22)), (LEFT_EYE, np.arange(22, 27)))  # eye, its brow
 
 
 def _border_anchors(size: int) -> np.ndarray:
@@ -27,6 +43,58 @@ def _border_anchors(size: int) -> np.ndarray:
         + [(s, t) for t in ticks[1:-1]]
     )
     return np.array(ring, np.float32)
+
+
+def _eye_opening(eye: np.ndarray) -> float:
+    """Mean gap between the upper and lower lid points of one eye's 6 landmarks, over its width."""
+    gap = np.linalg.norm(eye[[1, 2]] - eye[[5, 4]], axis=1).mean()
+    return float(gap / max(np.linalg.norm(eye[3] - eye[0]), 1e-6))
+
+
+def _open_eye(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(6, 2) the photo's open eye moved onto the target eye's corners (a similarity)."""
+    s0, s3 = complex(*source[0]), complex(*source[3])
+    t0, t3 = complex(*target[0]), complex(*target[3])
+    moved = t0 + (t3 - t0) / (s3 - s0) * (source @ [1, 1j] - s0)
+    return np.stack([moved.real, moved.imag], -1)
+
+
+def _clip_box(low: np.ndarray, high: np.ndarray, frame: np.ndarray):
+    """(x0, y0, x1, y1) of the pixels from `low` to `high` inside the frame, or None."""
+    size = frame.shape[0]
+    x0, y0 = np.maximum(np.floor(low).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(high).astype(int), size)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def _polygon_mask(polygon: np.ndarray, shape) -> np.ndarray:
+    """(H, W) float32 mask of a polygon, anti-aliased at 1/16 px precision."""
+    import cv2
+
+    mask = np.zeros(shape, np.float32)
+    cv2.fillPoly(
+        mask, [np.round(polygon * 16).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4
+    )
+    return mask
+
+
+def _lash_line(lid: np.ndarray, shape, sigma: float) -> np.ndarray:
+    """(H, W) soft mask of the lash line along an upper lid's 4 points (corner to corner, in
+    the mask's pixels): a parabola in the eye's own frame, `sigma` px thick, tapered at the
+    corners."""
+    width = max(np.linalg.norm(lid[3] - lid[0]), 1e-6)
+    axis = (lid[3] - lid[0]) / width
+    normal = np.array([-axis[1], axis[0]])
+    u = (lid - lid[0]) @ axis / width
+    v = (lid - lid[0]) @ normal
+    curve = np.polyfit(u, v, 2)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]] + 0.5
+    rel = np.stack([xs, ys], -1) - lid[0]
+    pu, pv = rel @ axis / width, rel @ normal
+    taper = np.sqrt(np.clip(np.sin(np.pi * np.clip(pu, 0, 1)), 0, 1))
+    return (taper * np.exp(-0.5 * ((pv - np.polyval(curve, pu)) / sigma) ** 2)).astype(
+        np.float32
+    )
 
 
 def mesh_triangles(size: int) -> np.ndarray:
@@ -68,6 +136,7 @@ class WarpRenderer:
         )
         self.image = crop.image
         self.lip_rgb, self.skin_rgb = self._sample_colours()
+        self.lid_rgb, self.lash_rgb = zip(*(self._lid_colours(e, b) for e, b in EYES))
         # A photo that already shows its mouth interior keeps it until the lips part well beyond
         # the photo's own gap; a closed mouth gets the synthetic interior as soon as it opens.
         width = np.linalg.norm(crop.landmarks[64] - crop.landmarks[60])
@@ -100,10 +169,68 @@ class WarpRenderer:
         skin_rgb = median(skin, np.array([180.0, 140.0, 120.0]))
         return median(lips, skin_rgb * [0.8, 0.55, 0.55]), skin_rgb
 
+    def _lid_colours(self, eye: np.ndarray, brow: np.ndarray):
+        """Median colour of the lid skin under one brow, and of the eye's darkest pixels."""
+        import cv2
+
+        lm = self.crop.landmarks
+        upper = lm[eye[[0, 1, 2, 3]]]
+        rise = np.array([0.0, lm[eye[[1, 2]], 1].mean() - lm[brow, 1].mean()])
+        band = np.vstack([upper - 0.3 * rise, (upper - 0.7 * rise)[::-1]])
+        size = self.crop.size
+        mask = np.zeros((size, size), np.uint8)
+        cv2.fillPoly(mask, [np.round(band).astype(np.int32)], 1)
+        skin = self.image[mask.astype(bool)]
+        lid = np.median(skin, 0) if len(skin) > 8 else self.skin_rgb
+        mask[:] = 0
+        cv2.fillPoly(mask, [np.round(lm[eye]).astype(np.int32)], 1)
+        inside = self.image[mask.astype(bool)].astype(np.float64)
+        if len(inside) < 8:
+            return lid, 0.5 * lid
+        dark = inside[inside.sum(1) <= np.percentile(inside.sum(1), 15)]
+        return lid, LASH_DARKNESS * dark.mean(0) + (1 - LASH_DARKNESS) * lid
+
     def __call__(self, landmarks: np.ndarray) -> np.ndarray:
         """(S, S, 3) uint8 frame whose face has the given (68, 2) crop-pixel landmarks."""
         frame = self.warp(landmarks)
+        frame = self.paint_lids(frame, landmarks)
         return self.paint_mouth(frame, landmarks)
+
+    def paint_lids(self, frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """Cover what a closing lid hides with lid skin and a lash line."""
+        import cv2
+
+        out = frame
+        for k, (eye, _) in enumerate(EYES):
+            source, target = self.crop.landmarks[eye], landmarks[eye].astype(np.float64)
+            closure = 1.0 - _eye_opening(target) / max(_eye_opening(source), 1e-6)
+            if closure < 0.05:
+                continue
+            open_eye = _open_eye(source, target)
+            width = float(np.linalg.norm(target[3] - target[0]))
+            box = _clip_box(
+                open_eye.min(0) - 0.2 * width, open_eye.max(0) + 0.2 * width, frame
+            )
+            if box is None:
+                continue
+            x0, y0, x1, y1 = box
+            shape = (y1 - y0, x1 - x0)
+            offset = np.array([x0, y0])
+            covered = cv2.GaussianBlur(
+                _polygon_mask(open_eye - offset, shape), (0, 0), 0.04 * width
+            ) * (1.0 - _polygon_mask(target - offset, shape))
+            # the lashes bunch into a thicker line as the lids meet
+            sigma = LASH_SIGMA * (1 + 0.5 * closure) * width
+            lash = _lash_line(target[[0, 1, 2, 3]] - offset, shape, sigma)
+            region = out[y0:y1, x0:x1].astype(np.float32)
+            # full cover from a third closed: below that the band is a few pixels wide
+            alpha = (min(1.0, closure / 0.3) * covered)[..., None]
+            painted = region + alpha * (self.lid_rgb[k] - region)
+            alpha = (closure * lash)[..., None]
+            painted = painted + alpha * (self.lash_rgb[k] - painted)
+            out = out.copy() if out is frame else out
+            out[y0:y1, x0:x1] = np.clip(painted, 0, 255).astype(np.uint8)
+        return out
 
     def warp(self, landmarks: np.ndarray) -> np.ndarray:
         import cv2
@@ -152,16 +279,11 @@ class WarpRenderer:
         if strength <= 0.0 or opening < 0.6:
             return frame
         inner = landmarks[INNER_LIPS].astype(np.float64)
-        x0, y0 = np.floor(inner.min(0)).astype(int) - 2
-        x1, y1 = np.ceil(inner.max(0)).astype(int) + 3
-        size = frame.shape[0]
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, size), min(y1, size)
-        if x1 <= x0 or y1 <= y0:
+        box = _clip_box(inner.min(0) - 2, inner.max(0) + 3, frame)
+        if box is None:
             return frame
-        # soft polygon mask at 1/16 px precision
-        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
-        poly = np.round((inner - [x0, y0]) * 16).astype(np.int32)
-        cv2.fillPoly(mask, [poly], 1.0, cv2.LINE_AA, shift=4)
+        x0, y0, x1, y1 = box
+        mask = _polygon_mask(inner - [x0, y0], (y1 - y0, x1 - x0))
         mask = cv2.GaussianBlur(mask, (0, 0), 0.7)
 
         width = np.linalg.norm(landmarks[64] - landmarks[60])
