@@ -26,9 +26,7 @@ TEETH_RGB = np.array([232.0, 226.0, 212.0])
 # lid crease look like an eye); painted lid skin and a lash line read 0.5x the open eye where
 # moved landmarks read 0.6x (scripts/calibrate_lids.py), as real shut lids do (0.45x). A
 # fainter line (less of the eye's darkest colour, thinner) reads more open again.
-LASH_DARKNESS = (
-    0.8  # the lash line's colour: this much of the eye's darkest, the rest lid skin
-)
+LASH_DARKNESS = 0.8  # share of the eye's darkest colour in the lash line
 LASH_SIGMA = 0.04  # the open lash line's half-thickness, in eye widths
 EYES = ((RIGHT_EYE, np.arange(17, 22)), (LEFT_EYE, np.arange(22, 27)))  # eye, its brow
 
