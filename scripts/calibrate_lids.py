@@ -8,8 +8,9 @@ blink generator learned from dlib's landmarks on real video. For each face (the 
 GRID clips of s1, s26 and s31, and the bundled sample face) this draws the lids at drawn
 closures 0..1 with the default motion model and the chosen renderer (no speech, still head),
 re-reads the rendered photo with dlib, and prints the EAR ratio to the open eye beside what the
-closure means (2026-12-01: drawn lids read as meant up to closure 0.6, then dlib's reading stays
-near 0.6 where a real shut eye reads 0.45).
+closure means (2026-12-01, warp: lids drawn by moving landmarks read as meant up to closure
+0.6, then stayed near 0.6 where a real shut eye reads 0.45; with the painted lids, 0.51-0.57 at
+closures 0.8-1).
 """
 
 import argparse

@@ -57,6 +57,14 @@ def _open_eye(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.stack([moved.real, moved.imag], -1)
 
 
+def _median_colour(
+    image: np.ndarray, mask: np.ndarray, fallback: np.ndarray
+) -> np.ndarray:
+    """Median RGB of the image under a mask, or the fallback when it covers too few pixels."""
+    pixels = image[mask.astype(bool)]
+    return np.median(pixels, 0).astype(np.float64) if len(pixels) > 8 else fallback
+
+
 def _clip_box(low: np.ndarray, high: np.ndarray, frame: np.ndarray):
     """(x0, y0, x1, y1) of the pixels from `low` to `high` inside the frame, or None."""
     size = frame.shape[0]
@@ -157,15 +165,8 @@ class WarpRenderer:
         skin = np.zeros((size, size), np.uint8)
         cv2.fillConvexPoly(skin, np.round(lm[[1, 2, 3, 31, 39]]).astype(np.int32), 1)
         cv2.fillConvexPoly(skin, np.round(lm[[15, 14, 13, 35, 42]]).astype(np.int32), 1)
-
-        def median(mask: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-            pixels = self.image[mask.astype(bool)]
-            return (
-                np.median(pixels, 0).astype(np.float64) if len(pixels) > 8 else fallback
-            )
-
-        skin_rgb = median(skin, np.array([180.0, 140.0, 120.0]))
-        return median(lips, skin_rgb * [0.8, 0.55, 0.55]), skin_rgb
+        skin_rgb = _median_colour(self.image, skin, np.array([180.0, 140.0, 120.0]))
+        return _median_colour(self.image, lips, skin_rgb * [0.8, 0.55, 0.55]), skin_rgb
 
     def _lid_colours(self, eye: np.ndarray, brow: np.ndarray):
         """Median colour of the lid skin under one brow, and of the eye's darkest pixels."""
@@ -178,8 +179,7 @@ class WarpRenderer:
         size = self.crop.size
         mask = np.zeros((size, size), np.uint8)
         cv2.fillPoly(mask, [np.round(band).astype(np.int32)], 1)
-        skin = self.image[mask.astype(bool)]
-        lid = np.median(skin, 0) if len(skin) > 8 else self.skin_rgb
+        lid = _median_colour(self.image, mask, self.skin_rgb)
         mask[:] = 0
         cv2.fillPoly(mask, [np.round(lm[eye]).astype(np.int32)], 1)
         inside = self.image[mask.astype(bool)].astype(np.float64)
