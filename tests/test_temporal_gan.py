@@ -56,7 +56,9 @@ def test_frames_in_any_order_equal_frames_in_order_and_seeds_reproduce():
 
 
 def _config(**overrides):
-    return recipe.TemporalGANTrainConfig(**TINY, batch_size=3, sequence=12, **overrides)
+    return recipe.TemporalGANTrainConfig(
+        **TINY, **{"batch_size": 3, "sequence": 12, **overrides}
+    )
 
 
 def _batch(cfg, seed=0):
@@ -91,6 +93,39 @@ def test_batch_snippets_take_their_middle_frames_audio_and_shifted_audio_is_far(
         ]
         assert min(d.min() for d in distances) == 0
         assert not torch.equal(batch.shifted[b], audio[b])
+
+
+def test_blink_share_puts_a_shut_eye_inside_the_sequences():
+    """The sequence discriminator learns that real faces blink only from sequences that
+    show one; `blink_share` of them hold a shut frame somewhere, not always at the start."""
+    from talkface.face.align import mean_face
+
+    clips, _ = _batch(_config())
+    points = np.repeat(mean_face()[None] * 32, 40, 0)
+    points[25, [37, 38, 43, 44]] = points[25, [41, 40, 47, 46]]  # one shut frame
+    for clip in clips:
+        clip["crop_landmarks"] = points
+
+    def starts(share: float) -> np.ndarray:
+        cfg = _config(batch_size=24, blink_share=share)
+        batch = recipe.make_batch(clips, cfg, np.random.default_rng(1))
+        return np.array(
+            [
+                next(
+                    t
+                    for c in clips
+                    for t in range(29)
+                    if np.array_equal(c["audio"][t], audio[0].numpy())
+                )
+                for audio in batch.audio
+            ]
+        )
+
+    held = starts(1.0)
+    assert ((held <= 25) & (25 < held + 12)).all()
+    assert len(set(25 - held)) > 4  # the shut frame at many places in the sequence
+    anywhere = starts(0.0)
+    assert ((anywhere <= 25) & (25 < anywhere + 12)).mean() < 0.7
 
 
 def test_reconstruction_covers_the_lower_half_only_and_zero_weights_drop_terms():

@@ -47,8 +47,9 @@ class RendererTrainConfig:
     # start the generator from these weights (checkpoint path or shipped name): a new run that
     # continues earlier training (--resume continues the same run folder instead)
     init: str = ""
-    # share of samples whose frames start at a nearly shut eye: GRID s1 lids are 80% shut
-    # in 5% of frames, too few for a renderer to learn to draw them well
+    # share of samples whose frames hold a nearly shut eye (renderers: start at one): GRID s1
+    # lids are 80% shut in 5% of frames, too few for a renderer to learn to draw them well
+    # or for a sequence discriminator to learn that real faces blink
     blink_share: float = 0.0
 
 
@@ -124,7 +125,7 @@ def make_batch(
         i = rng.integers(len(crops))
         t = rng.integers(len(crops) - length + 1)
         if cfg.blink_share and rng.random() < cfg.blink_share:
-            shut = _shut_eye_frames(points)
+            shut = shut_eye_frames(points)
             if len(shut):
                 t = min(rng.choice(shut), len(crops) - length)
         aug = Augment(cfg, rng)
@@ -144,7 +145,7 @@ def make_batch(
     return RendererBatch(*(np.stack(a) for a in zip(*samples)))
 
 
-def _shut_eye_frames(landmarks: np.ndarray) -> np.ndarray:
+def shut_eye_frames(landmarks: np.ndarray) -> np.ndarray:
     """Indices of the frames of a clip whose lids are nearly shut."""
     return np.flatnonzero(eyelid_closure(eye_aspect_ratio(landmarks)) >= 0.8)
 

@@ -57,6 +57,7 @@ from talkface.train.renderer_data import (
     Augment,
     RendererTrainConfig,
     load_crops,
+    shut_eye_frames,
     start_from,
 )
 from talkface.train.run import TrainRun
@@ -129,6 +130,11 @@ def make_batch(
         clip = clips[rng.integers(len(clips))]
         crops, windows = clip["crops"], clip["audio"]
         t0 = rng.integers(len(crops) - cfg.sequence + 1)
+        if cfg.blink_share and rng.random() < cfg.blink_share:
+            shut = shut_eye_frames(clip["crop_landmarks"])
+            if len(shut):  # the shut frame anywhere in the sequence
+                t0 = rng.choice(shut) - rng.integers(cfg.sequence)
+                t0 = int(np.clip(t0, 0, len(crops) - cfg.sequence))
         aug = Augment(cfg, rng)
         stills.append(aug.image(crops[rng.integers(len(crops))]))
         reals.append([aug.image(c) for c in crops[t0 : t0 + cfg.sequence]])
