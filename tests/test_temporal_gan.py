@@ -252,6 +252,18 @@ def test_diversity_rewards_upper_half_change_between_noise_draws_up_to_its_cap()
     loss = recipe.diversity_loss(fake, upper, z, other_z, 0.05)
     assert loss.item() == pytest.approx(-0.02)
     assert recipe.diversity_loss(fake, upper, z, 0.1 * other_z, 0.05) == -0.05  # capped
+    # pooled: a +-0.02 checkerboard (speckle) earns nothing, a darker block (a lid) all of it
+    speckle = fake.clone()
+    speckle[..., :4, :] = (
+        0.02 * (-1.0) ** torch.arange(8).add(torch.arange(8)[:, None])[:4]
+    )
+    assert recipe.diversity_loss(
+        fake, speckle, z, other_z, 0.05
+    ).item() == pytest.approx(-0.02)
+    assert recipe.diversity_loss(fake, speckle, z, other_z, 0.05, pool=2) == 0
+    assert recipe.diversity_loss(fake, upper, z, other_z, 0.05, pool=2).item() == (
+        pytest.approx(-0.02)
+    )
     # its gradient reaches the noise generator through a real generator
     model = _generator().train()
     still = torch.rand(2, 3, 32, 32) * 2 - 1

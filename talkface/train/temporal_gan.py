@@ -87,6 +87,10 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # diversity_cap: change in [-1, 1] pixel units per unit of noise change
     diversity_weight: float = 0.0
     diversity_cap: float = 0.02
+    # the change is measured on the upper half averaged over blocks of this many pixels a
+    # side: lids and brows that move change the block means, pixel speckle (what the
+    # per-pixel term bought at our scale) averages out
+    diversity_pool: int = 1
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -169,11 +173,14 @@ def diversity_loss(
     noise: torch.Tensor,
     other_noise: torch.Tensor,
     cap: float,
+    pool: int = 1,
 ) -> torch.Tensor:
     """Minus the upper half's mean change between two noise draws of the same still and audio,
     per unit of mean noise change, capped at `cap` (DSGAN's -min(|G(z1) - G(z2)| / |z1 - z2|,
-    tau)): lower while the noise changes too little, flat once it changes enough."""
-    change = (upper_half(fake) - upper_half(other)).abs().mean()
+    tau)): lower while the noise changes too little, flat once it changes enough. The change
+    is measured on `pool` x `pool` block means of the (B, T, C, H, W) frames."""
+    difference = upper_half(fake) - upper_half(other)
+    change = F.avg_pool2d(difference.flatten(0, 1), pool).abs().mean()
     return -torch.clamp(change / (noise - other_noise).abs().mean(), max=cap)
 
 
@@ -428,7 +435,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             g_terms = generator_losses(critics, batch, fake, pick, cfg)
             if cfg.diversity_weight > 0:
                 g_terms["diversity"] = cfg.diversity_weight * diversity_loss(
-                    fake, other, z, other_z, cfg.diversity_cap
+                    fake, other, z, other_z, cfg.diversity_cap, cfg.diversity_pool
                 )
             opt_g.zero_grad()
             sum(g_terms.values()).backward()
