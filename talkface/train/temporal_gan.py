@@ -18,7 +18,9 @@ decay by 2% (generator) and 10% (discriminators) every 10 epochs. A weight of 0 
 and its discriminator (the paper's Table 5 ablations).
 
 Not in the paper, off by default: `--diversity-weight` adds a mode-seeking term (DSGAN) that
-rewards the upper half for changing with the noise, up to `--diversity-cap`.
+rewards the upper half for changing with the noise, up to `--diversity-cap` (measured on block
+means with `--diversity-pool`); `--blink-share` makes that share of the sequences hold a shut
+eye (GRID s1's lids are 80% shut in 5% of frames).
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
