@@ -109,6 +109,10 @@ class TemporalGANTrainConfig(RendererTrainConfig):
                     f"unknown {field} preset {getattr(self, field)!r}; "
                     f"choose from {sorted(presets)}"
                 )
+        if self.diversity_pool < 1:
+            raise ValueError(
+                f"diversity_pool must be at least 1 pixel, got {self.diversity_pool}"
+            )
         if self.sequence < SNIPPET_FRAMES + 2 * MIN_SHIFT:
             raise ValueError(
                 f"sequence must be at least {SNIPPET_FRAMES + 2 * MIN_SHIFT} frames "
