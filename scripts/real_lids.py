@@ -1,13 +1,15 @@
 """How many real blinks survive rendering? (Blink analysis in docs/results.md.)
 
     python scripts/real_lids.py ../shared/data/grid [--set s1-test] [--limit N] [--renderer warp]
+        [--seed-offset N]
 
 Each clip is animated as in the GRID protocol (its first frame, its own audio and seed), twice:
 with the blink generator's lids, and with the lid closure of the clip's own real blinks (dlib's
 eye aspect ratio on the real video, inside the blinks the detector finds there) in place of the
 generator's. Both go through talkface's H.264 writer and dlib, as in the protocol. The detector's
 blink rate on the real video, on the real lids drawn and on the generated lids drawn separates
-what the renderer loses from what the generator draws.
+what the renderer loses from what the generator draws. `--seed-offset` adds to every clip's
+seed: other draws of the generator on the same clips.
 """
 
 import argparse
@@ -24,13 +26,14 @@ from talkface.eval.protocol import GRID_SETS, clip_seed, grid_clips
 PIPE = {}
 
 
-def init(renderer: str) -> None:
+def init(renderer: str, seed_offset: int) -> None:
     import torch
 
     import talkface
 
     torch.set_num_threads(1)  # one process per core
     PIPE["pipe"] = talkface.load_pipeline(renderer=renderer)
+    PIPE["seed_offset"] = seed_offset
 
 
 def real_closure(ear: np.ndarray) -> np.ndarray:
@@ -64,7 +67,8 @@ def one_clip(clip: Path) -> dict[str, np.ndarray] | None:
     real, fps = read_video(clip)
     ear = eye_aspect_ratio(track_landmarks(real))
     try:
-        generated = pipe(real[0], str(clip), fps=fps, seed=clip_seed(clip))
+        seed = (clip_seed(clip) + PIPE["seed_offset"]) % 2**31
+        generated = pipe(real[0], str(clip), fps=fps, seed=seed)
     except TalkfaceError:  # no face in the first frame (one corrupt s1 clip)
         return None
     lids = real_closure(ear)[: len(generated.motion)]
@@ -83,12 +87,18 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--renderer", default="warp")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed-offset", type=int, default=0)
     args = parser.parse_args()
 
     clips = grid_clips(args.grid, *GRID_SETS[args.set])[: args.limit]
-    with Pool(args.jobs, initializer=init, initargs=(args.renderer,)) as pool:
+    with Pool(
+        args.jobs, initializer=init, initargs=(args.renderer, args.seed_offset)
+    ) as pool:
         traces = [t for t in pool.map(one_clip, clips) if t is not None]
-    print(f"{args.set}, {len(traces)} clips, renderer {args.renderer}\n")
+    print(
+        f"{args.set}, {len(traces)} clips, renderer {args.renderer}, "
+        f"seed offset {args.seed_offset}\n"
+    )
     print("| video | blinks | blinks/s | median s |")
     print("|---|---|---|---|")
     for name in traces[0]:
