@@ -38,12 +38,10 @@ def init(renderer: str, seed_offset: int) -> None:
 
 def real_closure(ear: np.ndarray) -> np.ndarray:
     """(T,) the real video's lid closure inside its detected blinks, open elsewhere."""
+    from talkface.motion.blinks import blinks_only
     from talkface.motion.params import eyelid_closure
 
-    closure, lids = eyelid_closure(ear), np.zeros(len(ear), np.float32)
-    for blink in detect_blinks(ear):
-        lids[blink.start : blink.end + 1] = closure[blink.start : blink.end + 1]
-    return lids
+    return blinks_only(eyelid_closure(ear), detect_blinks(ear))
 
 
 def rendered_ear(video) -> np.ndarray:

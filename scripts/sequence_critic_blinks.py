@@ -43,12 +43,12 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    state = load_weights(args.checkpoint)
     cfg = recipe.TemporalGANTrainConfig(cache=args.cache, max_clips=args.clips)
     critics = recipe.Discriminators(cfg)
     critics.load_state_dict(state["discriminators"])
     critics.eval()
-    generator = load_model(load_weights(args.checkpoint)).eval()
+    generator = load_model(state)
     noise = torch.Generator().manual_seed(0)
     scores = {"real, blink": [], "real, open eyes": [], "generated": []}
     with torch.no_grad():

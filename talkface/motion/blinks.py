@@ -45,10 +45,15 @@ def spontaneous_motion(
     # blinks/s of median 0.16 s in rendered video instead of the learned 0.5/s of 0.24 s)
     brows = np.isin(EYE_REGION, BROWS)
     eyes[:, brows] = gaussian_filter1d(eyes[:, brows], BROW_SMOOTHING, axis=0)
-    lids = np.zeros_like(closure)
+    return eyes, blinks_only(closure, blinks), blinks
+
+
+def blinks_only(closure: np.ndarray, blinks: list[Blink]) -> np.ndarray:
+    """(T,) closure inside the given blinks, open eyes everywhere else."""
+    lids = np.zeros(len(closure), np.float32)
     for blink in blinks:
         lids[blink.start : blink.end + 1] = closure[blink.start : blink.end + 1]
-    return eyes, lids, blinks
+    return lids
 
 
 def eye_region_ear(eyes: np.ndarray) -> np.ndarray:
