@@ -1,7 +1,7 @@
 """How many real blinks survive rendering? (Blink analysis in docs/results.md.)
 
     python scripts/real_lids.py ../shared/data/grid [--set s1-test] [--limit N] [--renderer warp]
-        [--seed-offset N]
+        [--seed-offset N] [--blinks CHECKPOINT] [--generated-only]
 
 Each clip is animated as in the GRID protocol (its first frame, its own audio and seed), twice:
 with the blink generator's lids, and with the lid closure of the clip's own real blinks (dlib's
@@ -9,7 +9,8 @@ eye aspect ratio on the real video, inside the blinks the detector finds there) 
 generator's. Both go through talkface's H.264 writer and dlib, as in the protocol. The detector's
 blink rate on the real video, on the real lids drawn and on the generated lids drawn separates
 what the renderer loses from what the generator draws. `--seed-offset` adds to every clip's
-seed: other draws of the generator on the same clips.
+seed: other draws of the generator on the same clips. `--blinks` swaps in another blink generator
+(a training run's checkpoint); `--generated-only` skips the real lids.
 """
 
 import argparse
@@ -26,14 +27,18 @@ from talkface.eval.protocol import GRID_SETS, clip_seed, grid_clips
 PIPE = {}
 
 
-def init(renderer: str, seed_offset: int) -> None:
+def init(renderer: str, seed_offset: int, blinks: str, real_lids: bool) -> None:
     import torch
 
     import talkface
+    from talkface.weights import load_model, load_weights
 
     torch.set_num_threads(1)  # one process per core
     PIPE["pipe"] = talkface.load_pipeline(renderer=renderer)
+    if blinks:
+        PIPE["pipe"].blink_model = load_model(load_weights(blinks)).eval()
     PIPE["seed_offset"] = seed_offset
+    PIPE["real_lids"] = real_lids
 
 
 def real_closure(ear: np.ndarray) -> np.ndarray:
@@ -69,13 +74,14 @@ def one_clip(clip: Path) -> dict[str, np.ndarray] | None:
         generated = pipe(real[0], str(clip), fps=fps, seed=seed)
     except TalkfaceError:  # no face in the first frame (one corrupt s1 clip)
         return None
-    lids = real_closure(ear)[: len(generated.motion)]
-    motion = dataclasses.replace(generated.motion, blink=lids)
-    return {
-        "real video": ear,
-        "real lids drawn": rendered_ear(pipe(real[0], str(clip), motion=motion)),
-        "generated lids drawn": rendered_ear(generated),
-    }
+    traces = {"real video": ear}
+    if PIPE["real_lids"]:
+        lids = real_closure(ear)[: len(generated.motion)]
+        motion = dataclasses.replace(generated.motion, blink=lids)
+        traces["real lids drawn"] = rendered_ear(
+            pipe(real[0], str(clip), motion=motion)
+        )
+    return {**traces, "generated lids drawn": rendered_ear(generated)}
 
 
 def main() -> None:
@@ -86,16 +92,25 @@ def main() -> None:
     parser.add_argument("--renderer", default="warp")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed-offset", type=int, default=0)
+    parser.add_argument("--blinks", default="", help="blink generator checkpoint")
+    parser.add_argument("--generated-only", action="store_true")
     args = parser.parse_args()
 
     clips = grid_clips(args.grid, *GRID_SETS[args.set])[: args.limit]
     with Pool(
-        args.jobs, initializer=init, initargs=(args.renderer, args.seed_offset)
+        args.jobs,
+        initializer=init,
+        initargs=(
+            args.renderer,
+            args.seed_offset,
+            args.blinks,
+            not args.generated_only,
+        ),
     ) as pool:
         traces = [t for t in pool.map(one_clip, clips) if t is not None]
     print(
         f"{args.set}, {len(traces)} clips, renderer {args.renderer}, "
-        f"seed offset {args.seed_offset}\n"
+        f"seed offset {args.seed_offset}, blinks {args.blinks or 'shipped'}\n"
     )
     print("| video | blinks | blinks/s | median s |")
     print("|---|---|---|---|")

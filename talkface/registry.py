@@ -51,7 +51,7 @@ COMPONENTS: dict[str, ModelSpec] = {
     "blink-grid": ModelSpec(
         name="blink-grid",
         weights="blink_grid.pt",
-        sha256="b877b2552dabb9d7208f19783cc62c34ebe25c2b27c794da48ccf5372d38f19d",
+        sha256="8ee971039976fe572644bbdf60b093bfdbb1ea93185cf73a5e6afae92d7be05a",
         description="Sinha et al. blink generator (noise -> GRU -> eye and brow motion, MMD) on GRID s1",
     ),
 }

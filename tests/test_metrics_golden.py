@@ -119,6 +119,9 @@ def test_blink_statistics():
     assert stats["blinks"] == 2
     assert stats["rate"] == pytest.approx(2 / 6.0)
     assert 0.2 <= stats["median_duration"] <= 0.4
+    assert stats["mean_duration"] == pytest.approx(
+        np.mean([b.frames for b in detect_blinks(_ear_trace(0))]) / 25
+    )
     assert blink_stats([np.full(75, 0.3)])["median_duration"] == 0.0
 
 

@@ -195,6 +195,33 @@ def test_mmd_is_zero_for_one_distribution_and_grows_with_the_gap():
     assert minmax_penalty(torch.full((5, 3), 2.0), low, high) > 0
 
 
+def test_ear_profile_sees_blinks_wherever_they_fall_and_how_fast_they_close():
+    from talkface.train.blinks import ear_profile, mmd2
+
+    def blinks(*starts, shape=(0.25, 0.15, 0.1, 0.2)):
+        trace = torch.full((1, 40, 1), 0.3)
+        for t in starts:
+            trace[0, t : t + len(shape), 0] = torch.tensor(shape)
+        return trace
+
+    early, late = ear_profile(blinks(5)), ear_profile(blinks(30))
+    for a, b in zip(early, late):
+        torch.testing.assert_close(a, b)  # where a blink falls does not matter
+    open_eyes = ear_profile(blinks())
+    slow = ear_profile(blinks(5, shape=(0.28, 0.25, 0.2, 0.15, 0.1, 0.15, 0.2, 0.25)))
+    assert not torch.equal(early[0], open_eyes[0])
+    assert early[1].min() < slow[1].min()  # the fast closing's steepest step
+    # as a distribution: half the sequences blinking is far from none blinking
+    real = torch.cat([blinks(5 + i % 20) if i % 2 else blinks() for i in range(32)])
+    none = torch.cat([blinks()] * 32) + 0.001 * torch.randn(32, 40, 1)
+    same = torch.cat([blinks(10 + i % 20) if i % 2 else blinks() for i in range(32)])
+
+    def distance(x, y):
+        return sum(mmd2(a, b, (1.0,)) for a, b in zip(ear_profile(x), ear_profile(y)))
+
+    assert distance(real, same) < 0.1 * distance(real, none)
+
+
 def test_landmark_losses_separate_position_and_temporal_terms():
     from talkface.train.atnet import landmark_losses
 

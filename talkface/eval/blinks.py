@@ -56,8 +56,8 @@ def detect_blinks(ear: np.ndarray) -> list[Blink]:
 
 
 def blink_stats(traces: list[np.ndarray], fps: float = 25.0) -> dict:
-    """Blink rate (per second, pooled: all blinks / all seconds) and median duration (seconds)
-    over the EAR traces of a set of videos; duration 0.0 when there are no blinks."""
+    """Blink rate (per second, pooled: all blinks / all seconds) and median and mean duration
+    (seconds) over the EAR traces of a set of videos; durations 0.0 when there are no blinks."""
     blinks = [detect_blinks(t) for t in traces]
     seconds = sum(len(t) for t in traces) / fps
     durations = [b.frames / fps for video in blinks for b in video]
@@ -65,4 +65,5 @@ def blink_stats(traces: list[np.ndarray], fps: float = 25.0) -> dict:
         "blinks": len(durations),
         "rate": len(durations) / seconds if seconds else 0.0,
         "median_duration": float(np.median(durations)) if durations else 0.0,
+        "mean_duration": float(np.mean(durations)) if durations else 0.0,
     }

@@ -45,15 +45,18 @@ def inner_lip_opening(landmarks: np.ndarray) -> np.ndarray:
     return (lower - upper).mean(-1)
 
 
-def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
-    """Mean eye aspect ratio of both eyes (Soukupova & Cech 2016, with the factor 2), (...,)."""
+def eye_aspect_ratio(landmarks):
+    """Mean eye aspect ratio of both eyes (Soukupova & Cech 2016, with the factor 2), (...,).
+    Works on numpy arrays and on torch tensors (differentiable: the blink generator's loss)."""
 
-    def ear(eye: np.ndarray) -> np.ndarray:
+    def distance(a, b):
+        return (((a - b) ** 2).sum(-1) + 1e-12) ** 0.5
+
+    def ear(eye: np.ndarray):
         p = landmarks[..., eye, :]
-        vertical = np.linalg.norm(
-            p[..., 1, :] - p[..., 5, :], axis=-1
-        ) + np.linalg.norm(p[..., 2, :] - p[..., 4, :], axis=-1)
-        horizontal = np.linalg.norm(p[..., 0, :] - p[..., 3, :], axis=-1)
-        return vertical / (2.0 * horizontal)
+        vertical = distance(p[..., 1, :], p[..., 5, :]) + distance(
+            p[..., 2, :], p[..., 4, :]
+        )
+        return vertical / (2.0 * distance(p[..., 0, :], p[..., 3, :]))
 
     return 0.5 * (ear(RIGHT_EYE) + ear(LEFT_EYE))

@@ -5,9 +5,14 @@
 No discriminator: the generator's eye-region displacement sequences (brows and eyes, 22 points)
 are matched to real ones with the maximum mean discrepancy under a mixture of Gaussian kernels
 (Li et al.'s generative moment matching), plus the paper's min-max regulariser that keeps every
-coordinate inside the range the training data spans. Validation every epoch: blink rate and
-median duration of generated sequences, measured by the same EAR blink detector as on real
-video, against the real training clips' and the unseen speakers' statistics.
+coordinate inside the range the training data spans, and optionally (`--ear-weight`, not in the
+paper) the same MMD on the eye aspect ratio, the quantity blinks are read from: on each
+sequence's sorted values and sorted one-frame steps, so a blink counts wherever it falls (on the
+raw trajectory a blink at one time is as far from a blink at another as from none, and the
+generator learned to blink at half the real rate).
+Validation every epoch: blink rate and median and mean duration of generated sequences,
+measured as the pipeline draws them (lid closure after the generator's warm-up, the same EAR
+blink detector as on real video), against the real training clips' and the unseen speakers'.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ import torch
 from talkface.data.landmarks import clip_displacements, load_split
 from talkface.eval.blinks import blink_stats
 from talkface.models.sinha import BLINK_PRESETS, EYE_REGION, BlinkGenerator
-from talkface.motion.blinks import eye_region_ear
-from talkface.motion.params import fit_motion_basis
+from talkface.motion.blinks import WARMUP_FRAMES, eye_region_ear
+from talkface.motion.params import closure_to_ear, eyelid_closure, fit_motion_basis
 from talkface.train.run import TrainRun
 
 BLINK_KEYS = ("landmarks", "fps", "words", "word_times", "ear")
@@ -45,6 +50,10 @@ class BlinkTrainConfig:
         4.0,
     )  # kernel widths x the median distance
     minmax_weight: float = 10.0
+    # MMD of the eye aspect ratio's sorted values and sorted steps (ear_profile): the
+    # per-coordinate term alone learns the points' jitter as short twitches (median blink
+    # 0.20 s against the data's 0.28 as the pipeline draws them); 0 = the paper's loss alone
+    ear_weight: float = 3.0
     seed: int = 0
     max_clips: int = 0  # 0 = all
     val_sequences: int = 400  # generated sequences measured each epoch
@@ -94,6 +103,12 @@ def mmd2(
     return per_coordinate.sum()
 
 
+def ear_profile(ear: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, T, 1) EAR traces -> their sorted values and sorted one-frame steps: how deep and
+    how fast the eyes close, wherever in the sequence the blink falls."""
+    return ear.sort(1).values, ear.diff(dim=1).sort(1).values
+
+
 def minmax_penalty(
     pred: torch.Tensor, low: torch.Tensor, high: torch.Tensor
 ) -> torch.Tensor:
@@ -101,21 +116,22 @@ def minmax_penalty(
     return (torch.relu(pred - high) ** 2 + torch.relu(low - pred) ** 2).mean()
 
 
+def drawn_blink_stats(ears, fps: float) -> dict:
+    """Blink statistics of EAR traces as the pipeline draws them: each trace's lid closure
+    (motion.blinks.spontaneous_motion) on a standard eye, read by the EAR detector."""
+    stats = blink_stats([closure_to_ear(eyelid_closure(e)) for e in ears], fps)
+    return {k: stats[k] for k in ("rate", "median_duration", "mean_duration")}
+
+
 @torch.no_grad()
-def sample(
-    model: BlinkGenerator, n: int, length: int, generator: torch.Generator | None = None
-) -> np.ndarray:
-    """(n, length, 22, 2) generated eye-region displacements."""
-    noise = torch.randn(n, length, model.config.noise_dim, generator=generator)
-    return model(noise)[0].numpy()
-
-
 def validate(model: BlinkGenerator, n: int, length: int, fps: float, seed: int) -> dict:
+    """Blink statistics of n generated sequences, each after the pipeline's warm-up."""
     model.eval()
-    fake = sample(model, n, length, torch.Generator().manual_seed(seed))
-    stats = blink_stats(list(eye_region_ear(fake)), fps)
+    shape = (n, WARMUP_FRAMES + length, model.config.noise_dim)
+    noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+    fake = model(noise)[0][:, WARMUP_FRAMES:].numpy()
     model.train()
-    return {"rate": stats["rate"], "median_duration": stats["median_duration"]}
+    return drawn_blink_stats(eye_region_ear(fake), fps)
 
 
 def train(cfg: BlinkTrainConfig, progress: bool = True) -> Path:
@@ -130,11 +146,12 @@ def train(cfg: BlinkTrainConfig, progress: bool = True) -> Path:
     real = eye_sequences(clips, cfg.sequence)
     flat_real = torch.from_numpy(real).flatten(2)  # (N, T, 44)
     low, high = flat_real.amin((0, 1)), flat_real.amax((0, 1))
-    targets = {"s1-train": blink_stats([c["ear"] for c in clips], fps)}
+    targets = {"s1-train": drawn_blink_stats(eye_region_ear(real), fps)}
+    real_ear = torch.from_numpy(eye_region_ear(real))[..., None]  # (N, T, 1)
     for s in cfg.val_speakers:
         val = load_split(cfg.cache, "val", speakers=(s,), keys=BLINK_KEYS)
         if val:
-            targets[s] = blink_stats([c["ear"] for c in val], fps)
+            targets[s] = drawn_blink_stats([c["ear"] for c in val], fps)
 
     # 2. Model, its output layer starting as the PCA of the eye-region displacements
     model = BlinkGenerator(BLINK_PRESETS[cfg.model])
@@ -163,32 +180,34 @@ def train(cfg: BlinkTrainConfig, progress: bool = True) -> Path:
             x = flat_real[pick]
             shape = (cfg.batch_size, cfg.sequence, model.config.noise_dim)
             noise = torch.randn(shape, generator=noise_source)
-            fake = net(noise)[0].flatten(2)
+            fake_eyes = net(noise)[0]
+            fake = fake_eyes.flatten(2)
             mmd = mmd2(x * 100, fake * 100, cfg.bandwidths)
             penalty = minmax_penalty(fake * 100, low * 100, high * 100)
             loss = mmd + cfg.minmax_weight * penalty
+            ear_mmd = torch.zeros(())
+            if cfg.ear_weight:
+                ear = eye_region_ear(fake_eyes)[..., None]
+                ear_mmd = sum(
+                    mmd2(a * 100, b * 100, cfg.bandwidths)
+                    for a, b in zip(ear_profile(real_ear[pick]), ear_profile(ear))
+                )
+                loss = loss + cfg.ear_weight * ear_mmd
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            totals.append([mmd.item(), penalty.item()])
+            totals.append([mmd.item(), penalty.item(), ear_mmd.item()])
         # 4. Validate: blink statistics of generated sequences against the real ones
-        train_mmd, train_minmax = run.mean_over_ranks(np.mean(totals, 0))
+        train_mmd, train_minmax, train_ear_mmd = run.mean_over_ranks(np.mean(totals, 0))
         generated = validate(model, cfg.val_sequences, cfg.sequence, fps, cfg.seed)
         target = targets["s1-train"]
-        score = abs(np.log(max(generated["rate"], 1e-3) / target["rate"])) + abs(
-            np.log(max(generated["median_duration"], 1e-3) / target["median_duration"])
-        )
-        metrics = {
-            "generated": generated,
-            **{
-                k: {"rate": v["rate"], "median_duration": v["median_duration"]}
-                for k, v in targets.items()
-            },
-        }
+        score = sum(abs(np.log(max(generated[k], 1e-3) / target[k])) for k in generated)
+        metrics = {"generated": generated, **targets}
         row = {
             "epoch": epoch,
             "train_mmd": float(train_mmd),
             "train_minmax": float(train_minmax),
+            "train_ear_mmd": float(train_ear_mmd),
             "stat_error": float(score),
             "seconds": time.time() - t0,
         }
