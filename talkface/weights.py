@@ -90,6 +90,10 @@ def architectures() -> dict:
             vougioukas.SyncDiscriminator,
             vougioukas.SyncDiscriminatorConfig,
         ),
+        "EyeMotionDiscriminator": (
+            vougioukas.EyeMotionDiscriminator,
+            vougioukas.EyeMotionDiscriminatorConfig,
+        ),
     }
 
 

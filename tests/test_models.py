@@ -80,6 +80,10 @@ def _sequence_d_inputs(c, batch, frames, g):
     )
 
 
+def _eye_d_inputs(c, batch, frames, g):
+    return (torch.rand(batch, frames, 3, c.size, c.size, generator=g) * 2 - 1,)
+
+
 def _sync_d_inputs(c, batch, frames, g):
     return (
         torch.rand(batch, SNIPPET_FRAMES, 3, c.size // 2, c.size, generator=g) * 2 - 1,
@@ -164,6 +168,13 @@ MODELS = {
         vougioukas.SequenceDiscriminator,
         vougioukas.SEQUENCE_PRESETS["sequence-tiny"],
         _sequence_d_inputs,
+        lambda c, b, t: (b,),
+        3.0,
+    ),
+    "eye-d": (
+        vougioukas.EyeMotionDiscriminator,
+        vougioukas.EYE_PRESETS["eye-tiny"],
+        _eye_d_inputs,
         lambda c, b, t: (b,),
         3.0,
     ),
@@ -492,3 +503,19 @@ def test_every_shipped_file_matches_its_sha256_and_rebuilds():
         # the sync expert's file predates stored architectures: its loader names it
         model = (load_syncnet if name in EVALUATORS else load_model)(checkpoint)
         assert all(torch.isfinite(p).all() for p in model.parameters()), name
+
+
+def test_eye_motion_discriminator_judges_only_the_eye_bands_change():
+    model = _build("eye-d").eval()
+    (video,) = _inputs("eye-d", frames=8)
+    with torch.no_grad():
+        before = model(video)
+        # a still texture under every frame (another face, a colour cast) cancels out
+        still = torch.rand(1, 1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+        torch.testing.assert_close(model(video + still), before)
+        mouth = video.clone()
+        mouth[:, 4, :, 20:, :] += 0.5  # the lower face moves: not seen
+        torch.testing.assert_close(model(mouth), before)
+        lids = video.clone()
+        lids[:, 4, :, 12:14, 10:22] -= 0.5  # a lid line in the eye band moves: seen
+        assert (model(lids) != before).all()

@@ -6,8 +6,10 @@ import torch
 
 from talkface.models.vougioukas import (
     AUDIO_WINDOW,
+    EYE_PRESETS,
     PRESETS,
     SNIPPET_FRAMES,
+    EyeMotionDiscriminator,
     TemporalGenerator,
 )
 from talkface.render.temporal_gan import GANFrames
@@ -151,6 +153,31 @@ def test_reconstruction_covers_the_lower_half_only_and_zero_weights_drop_terms()
     assert set(recipe.discriminator_losses(critics, batch, fake, pick, ablated)) == {
         "d_frame"
     }
+    eyes = _config(eye_weight=0.5, eye_discriminator="eye-tiny")
+    critics["eye"] = EyeMotionDiscriminator(EYE_PRESETS["eye-tiny"])
+    assert "g_eye" in recipe.generator_losses(critics, batch, fake, pick, eyes)
+    assert "d_eye" in recipe.discriminator_losses(critics, batch, fake, pick, eyes)
+
+
+def test_the_generator_is_judged_in_the_company_the_discriminators_train_in():
+    """Discriminators with batch norm (training mode) judge generated data beside real data in
+    both steps: judged alone, a generated batch is normalised as if it were typical."""
+    cfg = _config(eye_weight=1.0, eye_discriminator="eye-tiny")
+    _, batch = _batch(cfg)
+    torch.manual_seed(0)
+    critics = dict(recipe.Discriminators(cfg).named_children())
+    critics["eye"] = EyeMotionDiscriminator(EYE_PRESETS["eye-tiny"])
+    fake = 0.5 * torch.tanh(torch.randn_like(batch.real))
+    pick = torch.zeros(3, dtype=torch.long)
+    terms = recipe.generator_losses(critics, batch, fake, pick, cfg)
+    real, generated = critics["eye"](torch.cat([batch.real, fake])).chunk(2)
+    assert terms["g_eye"].item() == pytest.approx(recipe.bce(generated, True).item())
+    alone = recipe.bce(critics["eye"](fake), True).item()
+    assert abs(alone - terms["g_eye"].item()) > 1e-3
+    d_eye = recipe.discriminator_losses(critics, batch, fake, pick, cfg)["d_eye"]
+    assert d_eye.item() == pytest.approx(
+        (recipe.bce(real, True) + recipe.bce(generated, False)).item()
+    )
 
 
 def test_sync_discriminator_loss_labels_in_sync_shifted_and_generated_pairs():

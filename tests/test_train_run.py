@@ -152,6 +152,38 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
     assert saved["train_config"]["batch_size"] == 2 and saved["epoch"] == 1
 
 
+def test_a_discriminator_added_to_a_resumed_run_starts_fresh(grid_cache, tmp_path):
+    """A temporal GAN run resumed with the eye-motion discriminator (not in its checkpoint)
+    keeps its generator and other discriminators and trains the new one from scratch."""
+    flags = (
+        "--model temporal-gan-tiny --frame-discriminator frame-tiny "
+        "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
+        "--steps-per-epoch 2 --val-clips 1 --sequence 11 --batch-size 2".split()
+    )
+    run = tmp_path / "run"
+    common = ["--cache", grid_cache, "--out", run, *flags]
+    first = talkface("train", "temporal-gan", *common, "--epochs", "1")
+    assert first.returncode == 0, first.stderr
+    before = torch.load(run / "last.pt", weights_only=True)
+    assert "eye_discriminator" not in before
+    eyes = ["--eye-weight", "1", "--eye-discriminator", "eye-tiny"]
+    again = talkface(
+        "train", "temporal-gan", *common, *eyes, "--epochs", "2", "--resume"
+    )
+    assert again.returncode == 0, again.stderr
+    after = torch.load(run / "last.pt", weights_only=True)
+    assert after["epoch"] == 1 and "optimizer_eye" in after
+    assert (
+        set(after["eye_discriminator"])
+        and float(_rows(run / "log.csv")[1]["d_eye"]) > 0
+    )
+    frame = [k for k in before["discriminators"] if k.startswith("frame.")]
+    assert any(
+        not torch.equal(before["discriminators"][k], after["discriminators"][k])
+        for k in frame
+    )  # resumed and trained on
+
+
 def test_two_processes_train_in_lock_step(grid_cache, tmp_path):
     """torchrun starts 2 ranks (gloo) that train on different batches; DDP averages their
     gradients and rank 0 alone logs and saves, so the weights differ from one process's."""

@@ -13,6 +13,9 @@ Discriminators (sec. 3.2):
     SequenceDiscriminator  spatio-temporal CNN + audio encoding -> GRU -> one logit at the end
     SyncDiscriminator      lower-face 5-frame snippet and its 0.2 s of audio -> two encoders ->
                            Euclidean distance -> a one-weight logistic classifier
+Not in the paper (off unless trained with an eye weight):
+    EyeMotionDiscriminator the eye band's frame-to-frame change -> spatio-temporal CNN -> one
+                           logit from the strongest and the mean moment of motion
 """
 
 from __future__ import annotations
@@ -102,6 +105,19 @@ class SyncDiscriminatorConfig:
         _check_square_size(self.size)
 
 
+@dataclass(frozen=True)
+class EyeMotionDiscriminatorConfig:
+    size: int = 128  # of the full crop
+    channels: int = 16
+    # the band of the aligned crop that holds brows and eyes (GRID s1 at 128 px: brows from
+    # row 32, eyes on rows 45-52, eye corners at columns 41-86)
+    rows: tuple[float, float] = (0.25, 0.5)
+    columns: tuple[float, float] = (0.25, 0.75)
+
+    def __post_init__(self):
+        _check_square_size(self.size)
+
+
 PRESETS = {
     "temporal-gan-grid": TemporalGANConfig(attention=True),
     "temporal-gan-tiny": TemporalGANConfig(
@@ -124,6 +140,10 @@ SEQUENCE_PRESETS = {
     "sequence-tiny": SequenceDiscriminatorConfig(
         size=32, channels=4, audio_channels=4, audio_dim=4, hidden=8
     ),
+}
+EYE_PRESETS = {
+    "eye-grid": EyeMotionDiscriminatorConfig(),
+    "eye-tiny": EyeMotionDiscriminatorConfig(size=32, channels=4),
 }
 SYNC_PRESETS = {
     "sync-grid": SyncDiscriminatorConfig(),
@@ -439,3 +459,49 @@ class SyncDiscriminator(nn.Module):
 
     def forward(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         return self.classify(self.distance(video, audio)[:, None]).squeeze(1)
+
+
+class EyeMotionDiscriminator(nn.Module):
+    """(B, T, 3, S, S) video -> (B,) logits judging only how the eye band changes over time.
+
+    Not in the paper: at our scale the sequence discriminator never asks for blinks (it rates
+    every generated sequence far below real ones for other reasons). This one sees the band
+    of brows and eyes as frame-to-frame differences, so the generated eyes' texture and colour
+    cancel and what is left to judge is motion; pooling each moment's features over the
+    sequence by max and mean lets a single blink anywhere in it count."""
+
+    def __init__(self, config: EyeMotionDiscriminatorConfig):
+        super().__init__()
+        self.config = config
+        layers, cin = [], 3
+        for i, w in enumerate(_widths(config.channels, 3)):
+            layers.append(
+                _leaky_down(
+                    cin,
+                    w,
+                    norm=i > 0,
+                    conv=nn.Conv3d,
+                    kernel_size=(3, 4, 4),
+                    stride=(1, 2, 2),
+                    padding=(1, 1, 1),
+                )
+            )
+            cin = w
+        self.motion = nn.Sequential(*layers)
+        self.classify = nn.Linear(2 * cin, 1)
+
+    def band(self, video: torch.Tensor) -> torch.Tensor:
+        """(B, T, 3, h, w) the crop's band of brows and eyes."""
+        s = video.shape[-1]
+        (r0, r1), (c0, c1) = (
+            [round(f * s) for f in fractions]
+            for fractions in (self.config.rows, self.config.columns)
+        )
+        return video[..., r0:r1, c0:c1]
+
+    def forward(self, video: torch.Tensor) -> torch.Tensor:
+        eyes = self.band(video)
+        change = (eyes[:, 1:] - eyes[:, :-1]).transpose(1, 2)  # (B, 3, T - 1, h, w)
+        moments = self.motion(change).mean((3, 4))  # (B, C, T - 1)
+        pooled = torch.cat([moments.amax(2), moments.mean(2)], 1)
+        return self.classify(pooled).squeeze(1)

@@ -126,8 +126,12 @@ class TrainRun:
     def log_path(self) -> Path:
         return self.out / "log.csv"
 
-    def resume(self, model: torch.nn.Module, **state) -> None:
-        """Load model and training state (optimizer, scheduler, ...) from last.pt if asked."""
+    def resume(
+        self, model: torch.nn.Module, added: tuple[str, ...] = (), **state
+    ) -> None:
+        """Load model and training state (optimizer, scheduler, ...) from last.pt if asked.
+        `added` names state a run may have gained since its checkpoint (a new discriminator):
+        a checkpoint without it leaves it fresh."""
         last = self.out / "last.pt"
         if not (self.cfg.resume and last.exists()):
             if self.main and self.log_path.exists():
@@ -137,7 +141,8 @@ class TrainRun:
         saved = load_checkpoint(last)
         model.load_state_dict(saved["model"])
         for name, obj in state.items():
-            obj.load_state_dict(saved[name])
+            if name in saved or name not in added:
+                obj.load_state_dict(saved[name])
         self.start_epoch, self.best = saved["epoch"] + 1, saved["best"]
         self.rng = np.random.default_rng(self.cfg.seed + self.start_epoch)
 

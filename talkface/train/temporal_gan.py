@@ -13,14 +13,17 @@ half the time and recoloured (one identity is available in bulk). Losses (eq. 2-
             (0, weight 1/2) and generated + its audio (0, weight 1/2) (fig. 6)
 
 with l_img 1, l_sync 0.8, l_seq 0.2, l_rec 600 (L1 as a mean over the lower half's pixels in
-[-1, 1]). Adam 1e-4 for the generator and D_img, 1e-5 for D_seq and D_sync; the learning rates
+[-1, 1]). Each discriminator sees real and generated data in one batch in both steps (runs
+before 2026-12-02 judged the generator's step on generated data alone). Adam 1e-4 for the generator and D_img, 1e-5 for D_seq and D_sync; the learning rates
 decay by 2% (generator) and 10% (discriminators) every 10 epochs. A weight of 0 drops its term
 and its discriminator (the paper's Table 5 ablations).
 
 Not in the paper, off by default: `--diversity-weight` adds a mode-seeking term (DSGAN) that
 rewards the upper half for changing with the noise, up to `--diversity-cap` (measured on block
 means with `--diversity-pool`); `--blink-share` makes that share of the sequences hold a shut
-eye (GRID s1's lids are 80% shut in 5% of frames).
+eye (GRID s1's lids are 80% shut in 5% of frames); `--eye-weight` adds a fourth discriminator
+that judges only the eye band's frame-to-frame change (real sequences against generated, Adam
+1e-4; a run resumed from before it existed starts it fresh).
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
@@ -43,11 +46,13 @@ from talkface.features.align import audio_windows
 from talkface.features.visual import lower_face
 from talkface.models.vougioukas import (
     AUDIO_WINDOW,
+    EYE_PRESETS,
     FRAME_PRESETS,
     PRESETS,
     SEQUENCE_PRESETS,
     SNIPPET_FRAMES,
     SYNC_PRESETS,
+    EyeMotionDiscriminator,
     FrameDiscriminator,
     SequenceDiscriminator,
     SyncDiscriminator,
@@ -93,6 +98,9 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # side: lids and brows that move change the block means, pixel speckle (what the
     # per-pixel term bought at our scale) averages out
     diversity_pool: int = 1
+    # not in the paper: weight of the eye-motion discriminator's adversarial term (0 = none)
+    eye_weight: float = 0.0
+    eye_discriminator: str = "eye-grid"
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -103,6 +111,7 @@ class TemporalGANTrainConfig(RendererTrainConfig):
             ("frame_discriminator", FRAME_PRESETS),
             ("sequence_discriminator", SEQUENCE_PRESETS),
             ("sync_discriminator", SYNC_PRESETS),
+            ("eye_discriminator", EYE_PRESETS),
         ):
             if getattr(self, field) not in presets:
                 raise ValueError(
@@ -217,6 +226,40 @@ class Discriminators(torch.nn.Module):
         self.sync = SyncDiscriminator(SYNC_PRESETS[cfg.sync_discriminator])
 
 
+def critic_logits(
+    critics: dict,
+    batch: GANBatch,
+    fake: torch.Tensor,
+    pick: torch.Tensor,
+    cfg: TemporalGANTrainConfig,
+) -> dict[str, tuple[torch.Tensor, ...]]:
+    """Each used discriminator's logits, real inputs first and generated last. Real and
+    generated data go through one call, in the discriminator's step and in the generator's
+    alike: the discriminators' batch norm then judges generated data in the company it was
+    trained in (a batch of generated data alone is normalised as if it were typical, and its
+    verdict says little), and DistributedDataParallel allows one call per backward."""
+    rows = torch.arange(len(fake))
+    logits = {}
+    if cfg.frame_weight > 0:
+        frames = torch.cat([batch.real[rows, pick], fake[rows, pick]])
+        stills = batch.still.repeat(2, 1, 1, 1)
+        logits["frame"] = critics["frame"](frames, stills).chunk(2)
+    if cfg.sequence_weight > 0:
+        video = torch.cat([batch.real, fake])
+        audio = batch.audio.repeat(2, 1, 1)
+        logits["sequence"] = critics["sequence"](video, audio).chunk(2)
+    if cfg.sync_weight > 0:  # in sync, audio shifted, generated (fig. 6)
+        real_video, audio = snippet_of(batch.real, batch.audio, batch.snippet)
+        fake_video, _ = snippet_of(fake, batch.audio, batch.snippet)
+        logits["sync"] = critics["sync"](
+            torch.cat([real_video, real_video, fake_video]),
+            torch.cat([audio, batch.shifted, audio]),
+        ).chunk(3)
+    if cfg.eye_weight > 0:
+        logits["eye"] = critics["eye"](torch.cat([batch.real, fake])).chunk(2)
+    return logits
+
+
 def discriminator_losses(
     critics: dict,
     batch: GANBatch,
@@ -224,33 +267,19 @@ def discriminator_losses(
     pick: torch.Tensor,
     cfg: TemporalGANTrainConfig,
 ) -> dict[str, torch.Tensor]:
-    """Each used discriminator's loss on real and (detached) generated data (eq. 2-4); real and
-    generated inputs go through one call (DistributedDataParallel allows one per backward)."""
-    fake = fake.detach()
-    rows = torch.arange(len(fake))
+    """Each used discriminator's loss on real and (detached) generated data (eq. 2-4)."""
     losses = {}
-    if cfg.frame_weight > 0:
-        frames = torch.cat([batch.real[rows, pick], fake[rows, pick]])
-        real, generated = critics["frame"](
-            frames, batch.still.repeat(2, 1, 1, 1)
-        ).chunk(2)
-        losses["d_frame"] = bce(real, True) + bce(generated, False)
-    if cfg.sequence_weight > 0:
-        video = torch.cat([batch.real, fake])
-        real, generated = critics["sequence"](video, batch.audio.repeat(2, 1, 1)).chunk(
-            2
-        )
-        losses["d_sequence"] = bce(real, True) + bce(generated, False)
-    if cfg.sync_weight > 0:
-        real_video, audio = snippet_of(batch.real, batch.audio, batch.snippet)
-        fake_video, _ = snippet_of(fake, batch.audio, batch.snippet)
-        in_sync, shifted, generated = critics["sync"](
-            torch.cat([real_video, real_video, fake_video]),
-            torch.cat([audio, batch.shifted, audio]),
-        ).chunk(3)
-        losses["d_sync"] = (
-            bce(in_sync, True) + 0.5 * bce(shifted, False) + 0.5 * bce(generated, False)
-        )
+    for name, logits in critic_logits(critics, batch, fake.detach(), pick, cfg).items():
+        if name == "sync":  # shifted audio and generated video are fakes at half weight
+            in_sync, shifted, generated = logits
+            losses["d_sync"] = (
+                bce(in_sync, True)
+                + 0.5 * bce(shifted, False)
+                + 0.5 * bce(generated, False)
+            )
+        else:
+            real, generated = logits
+            losses[f"d_{name}"] = bce(real, True) + bce(generated, False)
     return losses
 
 
@@ -262,19 +291,16 @@ def generator_losses(
     cfg: TemporalGANTrainConfig,
 ) -> dict[str, torch.Tensor]:
     """The generator's weighted terms of eq. 7 (only those with a non-zero weight)."""
-    rows = torch.arange(len(fake))
-    terms = {}
-    if cfg.frame_weight > 0:
-        terms["g_frame"] = cfg.frame_weight * bce(
-            critics["frame"](fake[rows, pick], batch.still), True
-        )
-    if cfg.sequence_weight > 0:
-        terms["g_sequence"] = cfg.sequence_weight * bce(
-            critics["sequence"](fake, batch.audio), True
-        )
-    if cfg.sync_weight > 0:
-        video, audio = snippet_of(fake, batch.audio, batch.snippet)
-        terms["g_sync"] = cfg.sync_weight * bce(critics["sync"](video, audio), True)
+    weights = {
+        "frame": cfg.frame_weight,
+        "sequence": cfg.sequence_weight,
+        "sync": cfg.sync_weight,
+        "eye": cfg.eye_weight,
+    }
+    terms = {
+        f"g_{name}": weights[name] * bce(logits[-1], True)
+        for name, logits in critic_logits(critics, batch, fake, pick, cfg).items()
+    }
     if cfg.reconstruction_weight > 0:
         terms["l1"] = (
             cfg.reconstruction_weight
@@ -393,18 +419,23 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
     decay_d = torch.optim.lr_scheduler.StepLR(
         opt_d, cfg.decay_every, 1 - cfg.discriminator_decay
     )
-    run.resume(
-        generator,
+    state = dict(
         discriminators=discriminators,
         optimizer_g=opt_g,
         optimizer_d=opt_d,
         decay_g=decay_g,
         decay_d=decay_d,
     )
+    critics = dict(discriminators.named_children())
+    d_optimizers = [opt_d]
+    if cfg.eye_weight > 0:  # its own module and optimiser: older checkpoints lack both
+        critics["eye"] = EyeMotionDiscriminator(EYE_PRESETS[cfg.eye_discriminator])
+        d_optimizers.append(adam(critics["eye"].parameters(), cfg.lr))
+        state.update(eye_discriminator=critics["eye"], optimizer_eye=d_optimizers[-1])
+    run.resume(generator, added=("eye_discriminator", "optimizer_eye"), **state)
     net_g = run.parallel(generator)
-    critics = {  # the modules to call, each DDP-wrapped when several processes run
-        name: run.parallel(module) for name, module in discriminators.named_children()
-    }
+    # the modules to call, each DDP-wrapped when several processes run
+    critics = {name: run.parallel(module) for name, module in critics.items()}
 
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
@@ -434,9 +465,11 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             # 3. Discriminator step on real and generated data
             d_terms = discriminator_losses(critics, batch, fake, pick, cfg)
             if d_terms:
-                opt_d.zero_grad()
+                for optimizer in d_optimizers:
+                    optimizer.zero_grad()
                 sum(d_terms.values()).backward()
-                opt_d.step()
+                for optimizer in d_optimizers:
+                    optimizer.step()
             # 4. Generator step (eq. 7)
             g_terms = generator_losses(critics, batch, fake, pick, cfg)
             if cfg.diversity_weight > 0:
@@ -466,10 +499,6 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             row,
             metrics,
             sync_score(metrics) if metrics else 0.0,
-            discriminators=discriminators,
-            optimizer_g=opt_g,
-            optimizer_d=opt_d,
-            decay_g=decay_g,
-            decay_d=decay_d,
+            **state,
         )
     return run.close()
