@@ -372,6 +372,26 @@ def _leaky_down(cin: int, cout: int, norm: bool, conv=nn.Conv2d, **kw) -> nn.Seq
     return nn.Sequential(*layers)
 
 
+def _spatiotemporal_down(widths: list[int]) -> tuple[nn.Sequential, int]:
+    """3 x 4 x 4 convolutions over (B, 3, T, H, W) video, halving space and keeping every
+    frame, one layer per width; and the channels out."""
+    layers, cin = [], 3
+    for i, w in enumerate(widths):
+        layers.append(
+            _leaky_down(
+                cin,
+                w,
+                norm=i > 0,
+                conv=nn.Conv3d,
+                kernel_size=(3, 4, 4),
+                stride=(1, 2, 2),
+                padding=(1, 1, 1),
+            )
+        )
+        cin = w
+    return nn.Sequential(*layers), cin
+
+
 class FrameDiscriminator(nn.Module):
     """(B, 3, S, S) frame + (B, 3, S, S) still -> (B,) realness logits (sec. 3.2.1)."""
 
@@ -402,21 +422,7 @@ class SequenceDiscriminator(nn.Module):
         super().__init__()
         self.config = config
         widths = _widths(config.channels, config.size.bit_length() - 3)
-        layers, cin = [], 3
-        for i, w in enumerate(widths):
-            layers.append(
-                _leaky_down(
-                    cin,
-                    w,
-                    norm=i > 0,
-                    conv=nn.Conv3d,
-                    kernel_size=(3, 4, 4),
-                    stride=(1, 2, 2),
-                    padding=(1, 1, 1),
-                )
-            )
-            cin = w
-        self.video = nn.Sequential(*layers)
+        self.video, cin = _spatiotemporal_down(widths)
         self.audio = AudioEncoder(config.audio_channels, config.audio_dim)
         self.rnn = nn.GRU(cin + config.audio_dim, config.hidden, batch_first=True)
         self.classify = nn.Linear(config.hidden, 1)
@@ -473,21 +479,7 @@ class EyeMotionDiscriminator(nn.Module):
     def __init__(self, config: EyeMotionDiscriminatorConfig):
         super().__init__()
         self.config = config
-        layers, cin = [], 3
-        for i, w in enumerate(_widths(config.channels, 3)):
-            layers.append(
-                _leaky_down(
-                    cin,
-                    w,
-                    norm=i > 0,
-                    conv=nn.Conv3d,
-                    kernel_size=(3, 4, 4),
-                    stride=(1, 2, 2),
-                    padding=(1, 1, 1),
-                )
-            )
-            cin = w
-        self.motion = nn.Sequential(*layers)
+        self.motion, cin = _spatiotemporal_down(_widths(config.channels, 3))
         self.classify = nn.Linear(2 * cin, 1)
 
     def band(self, video: torch.Tensor) -> torch.Tensor:
