@@ -146,8 +146,9 @@ def train(cfg: BlinkTrainConfig, progress: bool = True) -> Path:
     real = eye_sequences(clips, cfg.sequence)
     flat_real = torch.from_numpy(real).flatten(2)  # (N, T, 44)
     low, high = flat_real.amin((0, 1)), flat_real.amax((0, 1))
-    targets = {"s1-train": drawn_blink_stats(eye_region_ear(real), fps)}
-    real_ear = torch.from_numpy(eye_region_ear(real))[..., None]  # (N, T, 1)
+    real_ear = eye_region_ear(real)  # (N, T)
+    targets = {"s1-train": drawn_blink_stats(real_ear, fps)}
+    real_ear = torch.from_numpy(real_ear)[..., None]  # (N, T, 1) for the EAR term
     for s in cfg.val_speakers:
         val = load_split(cfg.cache, "val", speakers=(s,), keys=BLINK_KEYS)
         if val:
