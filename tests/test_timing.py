@@ -71,3 +71,8 @@ def test_audio_windows_centred_on_each_frame_with_silence_past_the_ends():
     assert np.all(np.diff(windows[1:-1, 1600]) == SAMPLE_RATE / 25)
     assert np.all(windows[0, :1280] == 0) and windows[0, 1280] == 1
     assert np.all(windows[-1, -1280:] == 0) and windows[-1, -1281] == SAMPLE_RATE
+    # a stream asks for its newest frames' windows only: the same windows
+    np.testing.assert_array_equal(
+        audio_windows(wav, 25, 25.0, 3200, first=20), windows[20:]
+    )
+    assert audio_windows(wav, 25, 25.0, 3200, first=25).shape == (0, 3200)

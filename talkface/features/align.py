@@ -56,15 +56,24 @@ def feature_windows(
 
 
 def audio_windows(
-    wav: np.ndarray, n_frames: int, fps: float, window: int
+    wav: np.ndarray, n_frames: int, fps: float, window: int, first: int = 0
 ) -> np.ndarray:
-    """(n_frames, window) raw-audio windows centred on each video frame (Vougioukas et al.:
-    hop = SAMPLE_RATE / fps); samples before the start or past the end are silence (zeros)."""
-    start = np.round(frame_centres(n_frames, fps) * SAMPLE_RATE).astype(np.int64)
+    """(n_frames - first, window) raw-audio windows centred on video frames first..n_frames-1
+    (Vougioukas et al.: hop = SAMPLE_RATE / fps); samples before the start or past the end are
+    silence (zeros). The work is that of the windows asked for, so a stream can ask for its
+    newest frames' windows as the audio grows."""
+    start = np.round(frame_centres(n_frames, fps)[first:] * SAMPLE_RATE).astype(
+        np.int64
+    )
     start -= window // 2
-    padded = np.pad(wav, (window, window + max(0, start[-1] + window - len(wav))))
-    index = start[:, None] + window + np.arange(window)[None, :]
-    return padded[index]
+    if not len(start):
+        return np.zeros((0, window), wav.dtype)
+    lo, hi = start[0], start[-1] + window  # the samples these windows span
+    span = np.zeros(hi - lo, wav.dtype)
+    heard = slice(max(lo, 0), min(hi, len(wav)))
+    if heard.stop > heard.start:
+        span[heard.start - lo : heard.stop - lo] = wav[heard]
+    return span[(start - lo)[:, None] + np.arange(window)]
 
 
 def frame_to_feature_index(frame: np.ndarray | int, fps: float) -> np.ndarray:

@@ -55,6 +55,14 @@ class GenerateOptions:
                 f"crop size must be between 64 and 1024, got {self.crop_size}"
             )
 
+    def random_generator(self):
+        """A torch.Generator seeded by `seed` (a fresh random seed when it is None)."""
+        import torch
+
+        generator = torch.Generator()
+        generator.manual_seed(self.seed if self.seed is not None else generator.seed())
+        return generator
+
 
 # the choices of a generation (debug is a view of one, not a choice)
 CHOICES = tuple(f.name for f in fields(GenerateOptions) if f.name != "debug")

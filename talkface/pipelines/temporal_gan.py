@@ -50,24 +50,27 @@ class TemporalGANPipeline:
 
     prepare_face = staticmethod(prepare_face)
 
+    def still(self, face: PreparedFace) -> np.ndarray:
+        """The photo's face as the generator's (S, S, 3) input crop."""
+        return crop_face(face.photo, face.landmarks, self.model.config.size).image
+
     def frames(
         self, face: PreparedFace, wav: np.ndarray, options: GenerateOptions
     ) -> GANFrames:
         """Frame index -> (S, S, 3) uint8 generated crop at the model's size."""
-        size = self.model.config.size
-        still = crop_face(face.photo, face.landmarks, size).image
-        generator = torch.Generator()
-        generator.manual_seed(
-            options.seed if options.seed is not None else generator.seed()
+        return GANFrames(
+            self.model,
+            self.still(face),
+            wav,
+            options.fps,
+            options.random_generator(),
         )
-        return GANFrames(self.model, still, wav, options.fps, generator)
 
     def render(self, face: PreparedFace, frames: GANFrames, debug: bool = False):
         """A function: frame index -> (H, W, 3) uint8 photo frame with the generated face
         pasted in (with `debug`: still | generated crop | motion map, at the model's size)."""
         import cv2
 
-        size = face.crop.size
         if debug:
             still = frames.still
 
@@ -79,15 +82,30 @@ class TemporalGANPipeline:
                 return np.concatenate([still, frame, heat], 1)
 
             return panel
+        paste = self.paste(face)
+        return lambda i: paste(frames(i))
+
+    @staticmethod
+    def paste(face: PreparedFace):
+        """A function: (S, S, 3) generated crop -> (H, W, 3) uint8 photo frame, the crop
+        resized to the photo's face size and pasted in."""
+        import cv2
+
+        size = face.crop.size
         paste = PasteBack(
             face.photo, face.crop.to_crop, paste_mask(face.crop.landmarks, size)
         )
+        return lambda crop: paste(
+            cv2.resize(crop, (size, size), interpolation=cv2.INTER_CUBIC)
+        )
 
-        def frame(i: int) -> np.ndarray:
-            crop = cv2.resize(frames(i), (size, size), interpolation=cv2.INTER_CUBIC)
-            return paste(crop)
-
-        return frame
+    @staticmethod
+    def check_options(options: GenerateOptions) -> None:
+        """Refuse what the temporal GAN cannot do (it has no motion stage)."""
+        if options.blink_rate is not None:
+            raise TalkfaceError(
+                "the temporal GAN has no blink control: its blinks come from its noise"
+            )
 
     def __call__(
         self,
@@ -107,10 +125,7 @@ class TemporalGANPipeline:
             raise TalkfaceError(
                 "the temporal GAN makes frames from audio directly: it cannot render a motion file"
             )
-        if options.blink_rate is not None:
-            raise TalkfaceError(
-                "the temporal GAN has no blink control: its blinks come from its noise"
-            )
+        self.check_options(options)
         wav = load_audio(audio, SAMPLE_RATE)
         # 2. Prepare face
         face = self.prepare_face(image, options.face, options.crop_size)

@@ -96,10 +96,7 @@ class TwoStagePipeline:
         self, options: GenerateOptions, blink_block: int | None = None
     ) -> MotionStage:
         """The motion stage for these options, seeded (motion.stage: windows -> Motion)."""
-        generator = torch.Generator()
-        generator.manual_seed(
-            options.seed if options.seed is not None else generator.seed()
-        )
+        generator = options.random_generator()
         return MotionStage(
             self.motion_model,
             self.blink_model,
@@ -178,10 +175,7 @@ class TwoStagePipeline:
                 f"idle length must be {MIN_IDLE_SECONDS}-{MAX_IDLE_SECONDS} s, got {seconds}"
             )
         silence = np.zeros(int(round(seconds * SAMPLE_RATE)), np.float32)
-        generator = torch.Generator()
-        generator.manual_seed(
-            options.seed if options.seed is not None else generator.seed()
-        )
+        generator = options.random_generator()
         motion = idle_motion(
             self.blink_model,
             n_video_frames(len(silence), options.fps),
