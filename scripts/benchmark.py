@@ -1,10 +1,12 @@
 """Time `generate` on a 10 s clip stage by stage, with peak memory, against real time.
 
     python scripts/benchmark.py [--image face.jpg] [--seconds 10] [--crop-size N] [--renderer R]
+                                [--model M]
 
 Stages: face (detect, landmarks, crop), features (MFCC), motion (AT-net + blinks), render (warp,
 or a neural renderer checkpoint/name with --renderer, + paste-back of every frame), encode
-(H.264 + AAC); then streaming (talkface stream's session fed 40 ms chunks as fast as it takes
+(H.264 + AAC); with `--model temporal-gan` the generator's frames + paste-back replace features,
+motion and render; then streaming (talkface stream's session fed 40 ms chunks as fast as it takes
 them): the latency of the first frame after the audio that completes it, and the real-time
 factor (compute time / audio time; < 1 keeps up with live audio). The baseline measured in the
 same run is the
@@ -26,7 +28,8 @@ from talkface.features.audio import speech_features
 from talkface.io.audio import load_audio
 from talkface.io.video import write_video
 from talkface.pipelines.options import GenerateOptions
-from talkface.pipelines.streaming import StreamingSession
+from talkface.pipelines.streaming import open_stream
+from talkface.pipelines.temporal_gan import TemporalGANPipeline
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--image", default=talkface.sample_paths()[0])
@@ -34,6 +37,7 @@ parser.add_argument("--seconds", type=float, default=10.0)
 parser.add_argument("--crop-size", type=int, default=None)
 parser.add_argument("--fps", type=float, default=25.0)
 parser.add_argument("--renderer", default="warp", help="as generate's --renderer")
+parser.add_argument("--model", default=None, help="as generate's --model")
 args = parser.parse_args()
 
 torch.set_num_threads(2)
@@ -41,7 +45,7 @@ wav = load_audio(talkface.sample_paths()[1])
 wav = np.tile(wav, int(np.ceil(args.seconds * 16000 / len(wav))))[
     : int(args.seconds * 16000)
 ]
-pipe = talkface.load_pipeline(renderer=args.renderer)
+pipe = talkface.load_pipeline(args.model, renderer=args.renderer)
 tmp = Path(tempfile.mkdtemp())
 times = {}
 
@@ -55,26 +59,34 @@ def timed(name, fn):
 
 pipe.prepare_face(args.image)  # warm-up: dlib model loading is a one-off cost
 face = timed("face", lambda: pipe.prepare_face(args.image, crop_size=args.crop_size))
-timed("features", lambda: speech_features(wav))
-motion = timed(
-    "motion",
-    lambda: pipe.motion(wav, face, GenerateOptions(fps=args.fps, seed=0)),
-)
-render = pipe.render(face, motion)
-frames = timed("render", lambda: [render(i) for i in range(len(motion))])
+options = GenerateOptions(fps=args.fps, seed=0)
+if isinstance(pipe, TemporalGANPipeline):
+    gan_frames = pipe.frames(face, wav, options)
+    render, n = pipe.render(face, gan_frames), len(gan_frames)
+    frames = timed("generator + paste", lambda: [render(i) for i in range(n)])
+else:
+    timed("features", lambda: speech_features(wav))
+    motion = timed("motion", lambda: pipe.motion(wav, face, options))
+    render, n = pipe.render(face, motion), len(motion)
+    frames = timed("render", lambda: [render(i) for i in range(n)])
 timed("encode", lambda: write_video(tmp / "out.mp4", frames, args.fps, wav))
 static = timed(
     "static baseline (encode only)",
-    lambda: write_video(tmp / "static.mp4", [face.photo] * len(motion), args.fps, wav),
+    lambda: write_video(tmp / "static.mp4", [face.photo] * n, args.fps, wav),
 )
 end_to_end = timed(
     "end to end (generate + save)",
     lambda: talkface.generate(
-        args.image, wav, fps=args.fps, crop_size=args.crop_size, renderer=args.renderer
+        args.image,
+        wav,
+        model=args.model,
+        fps=args.fps,
+        crop_size=args.crop_size,
+        renderer=args.renderer,
     ).save(tmp / "e2e.mp4"),
 )
 
-session = StreamingSession(pipe, args.image, seed=0, crop_size=args.crop_size)
+session = open_stream(pipe, args.image, seed=0, crop_size=args.crop_size)
 step, first, start = 640, None, time.perf_counter()
 for i in range(0, len(wav), step):
     arrived = time.perf_counter()
@@ -83,10 +95,9 @@ for i in range(0, len(wav), step):
 session.finish()
 times["stream (40 ms chunks)"] = time.perf_counter() - start
 
-n = len(motion)
 h, w = face.photo.shape[:2]
 print(
-    f"{args.seconds:g} s of speech, {n} frames at {args.fps:g} fps, photo {w}x{h}, face crop {face.crop.size} px, renderer {args.renderer}, torch threads {torch.get_num_threads()}"
+    f"{args.seconds:g} s of speech, {n} frames at {args.fps:g} fps, photo {w}x{h}, face crop {face.crop.size} px, model {args.model or 'default'}, renderer {args.renderer}, torch threads {torch.get_num_threads()}"
 )
 print(f"{'stage':32s} {'seconds':>8s} {'ms/frame':>9s}")
 for name, seconds in times.items():

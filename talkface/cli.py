@@ -186,14 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_LOOKAHEAD_MS,
         help=f"audio a frame waits for past its centre (default {DEFAULT_LOOKAHEAD_MS:g}; "
-        "140 = the AT-net's whole window; less is sooner)",
+        "the whole window: 140 for the AT-net, 100 for the temporal GAN; less is sooner)",
     )
     st.add_argument(
         "--realtime",
         action="store_true",
         help="feed a file no faster than it plays, as a live source would",
     )
-    st.add_argument(
+    stream_models = st.add_mutually_exclusive_group()
+    stream_models.add_argument(
+        "--model",
+        default=None,
+        help="model name (see list-models; temporal-gan streams too) or checkpoint path",
+    )
+    stream_models.add_argument(
         "--motion",
         choices=sorted(MOTION_MODELS),
         default=None,
@@ -379,7 +385,7 @@ def _stream(args) -> None:
     from talkface.features.align import SAMPLE_RATE
     from talkface.io.audio import load_audio
     from talkface.io.video import check_output_path, write_video
-    from talkface.pipelines.streaming import StreamingSession, pcm_chunks, stream_frames
+    from talkface.pipelines.streaming import open_stream, pcm_chunks, stream_frames
 
     args.output = args.output or args.default_output
     check_output_path(args.output)
@@ -387,9 +393,10 @@ def _stream(args) -> None:
         raise TalkfaceError(f"--chunk-ms must be 10-1000, got {args.chunk_ms}")
     sample_image, sample_audio = talkface.sample_paths()
     pipeline = talkface.load_pipeline(
-        MOTION_MODELS[args.motion] if args.motion else None, args.renderer
+        args.model or (MOTION_MODELS[args.motion] if args.motion else None),
+        args.renderer,
     )
-    session = StreamingSession(
+    session = open_stream(
         pipeline,
         args.image or sample_image,
         lookahead_ms=args.lookahead_ms,

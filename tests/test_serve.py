@@ -611,7 +611,8 @@ def test_the_cli_serves_the_app_with_its_flags():
 # -- live streaming over a websocket ----------------------------------------------------------
 
 
-def test_websocket_streams_frames_as_the_audio_arrives(serve, samples):
+@pytest.mark.parametrize("model", ["", "temporal-gan"])
+def test_websocket_streams_frames_as_the_audio_arrives(serve, samples, model):
     import cv2
 
     from talkface.features.align import n_video_frames
@@ -623,7 +624,8 @@ def test_websocket_streams_frames_as_the_audio_arrives(serve, samples):
     pcm = (np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes()
     step = 2 * 640  # 40 ms
     frames, first_at = [], None
-    with client.websocket_connect("/api/stream?seed=0&crop_size=128") as ws:
+    query = "seed=0&crop_size=128" + (f"&model={model}" if model else "")
+    with client.websocket_connect(f"/api/stream?{query}") as ws:
         ws.send_bytes(Path(photo).read_bytes())
         header = ws.receive_json()
         for start in range(0, len(pcm), step):

@@ -12,7 +12,7 @@ from talkface.models.vougioukas import (
     EyeMotionDiscriminator,
     TemporalGenerator,
 )
-from talkface.render.temporal_gan import GANFrames
+from talkface.render.temporal_gan import GANFrames, NoiseTrack
 from talkface.train import temporal_gan as recipe
 
 TINY = dict(
@@ -55,6 +55,67 @@ def test_frames_in_any_order_equal_frames_in_order_and_seeds_reproduce():
     assert np.abs(other.astype(int) - in_order).max() > 0
     with pytest.raises(IndexError):
         frames(33)
+
+
+def test_noise_track_draws_the_same_noise_however_it_is_taken():
+    model = _generator()
+    whole = NoiseTrack(model, torch.Generator().manual_seed(4)).take(60)
+    track = NoiseTrack(model, torch.Generator().manual_seed(4))
+    pieces = torch.cat([track.take(n) for n in (5, 1, 30, 0, 24)], 1)
+    torch.testing.assert_close(pieces, whole, rtol=0, atol=0)
+    other = NoiseTrack(model, torch.Generator().manual_seed(5)).take(60)
+    assert (other - whole).abs().max() > 0.1
+
+
+def test_streamed_frames_are_the_file_frames_and_come_as_the_audio_arrives(
+    samples, monkeypatch
+):
+    """Audio in odd chunks: with the whole window heard, the generator gets the file
+    pipeline's audio windows and noise, so every frame is the file pipeline's; each frame
+    waits only for its window's end."""
+    import talkface
+    from talkface.features.align import n_video_frames
+    from talkface.pipelines.streaming import TemporalGANStreamingSession, open_stream
+    from talkface.pipelines.temporal_gan import TemporalGANPipeline
+    from talkface.render.temporal_gan import GANStream
+
+    fed = {"file": [], "stream": []}  # what each run feeds the generator's step
+    step = GANStream.__call__
+
+    def spy(self, audio, noise):
+        fed[run].append((audio, noise))
+        return step(self, audio, noise)
+
+    monkeypatch.setattr(GANStream, "__call__", spy)
+    pipe = TemporalGANPipeline(_generator())
+    image, audio = samples
+    wav = talkface.io.audio.load_audio(audio)[: 2 * 16000]
+    run = "file"
+    video = pipe(image, wav, seed=3, crop_size=64)
+    video = [video[i] for i in range(len(video))]
+    run = "stream"
+    session = open_stream(pipe, image, seed=3, crop_size=64, lookahead_ms=None)
+    assert isinstance(session, TemporalGANStreamingSession)
+    streamed, heard = [], []
+    for i in range(0, len(wav), 997):  # no alignment with frames
+        frames = session.push(wav[i : i + 997])
+        streamed += frames
+        heard += [min(i + 997, len(wav))] * len(frames)
+    streamed += session.finish()
+    assert len(streamed) == len(video) == n_video_frames(len(wav), 25)
+    assert len(fed["stream"]) > len(fed["file"])  # smaller steps, same inputs
+    for k in (0, 1):  # audio windows (T, W) and noise (1, T, d), both along time
+        np.testing.assert_array_equal(
+            *(np.concatenate([f[k] for f in fed[r]], k) for r in ("file", "stream"))
+        )
+    assert max(np.abs(a.astype(int) - b).max() for a, b in zip(streamed, video)) <= 1
+    # frame i (centre (i + 0.5) / 25 s) needs 0.1 s past its centre, not the whole file
+    ends = (np.arange(len(heard)) + 0.5) / 25 * 16000 + 1600
+    assert np.all(np.array(heard) >= ends) and np.all(np.array(heard) < ends + 997)
+    with pytest.raises(talkface.errors.TalkfaceError, match="blink"):
+        open_stream(pipe, image, blink_rate=0.5)
+    with pytest.raises(talkface.errors.TalkfaceError, match="no audio"):
+        open_stream(pipe, image).finish()
 
 
 def _config(**overrides):
@@ -227,11 +288,11 @@ def test_generate_with_a_temporal_gan_checkpoint(tmp_path, samples):
         talkface.load_pipeline(str(tmp_path / "gan.pt"), renderer="some.pt")
 
 
-def test_cli_generates_with_a_temporal_gan_checkpoint(tmp_path):
+def test_cli_generates_and_streams_with_a_temporal_gan_checkpoint(tmp_path):
     import subprocess
     import sys
 
-    from talkface.io.video import probe_video
+    from talkface.io.video import probe_video, read_video
     from talkface.train.checkpoint import save_checkpoint
 
     save_checkpoint(tmp_path / "gan.pt", _generator())
@@ -245,6 +306,24 @@ def test_cli_generates_with_a_temporal_gan_checkpoint(tmp_path):
     info = probe_video(tmp_path / "debug.mp4")
     assert (info["width"], info["height"]) == (3 * 32, 32)
     assert probe_video(out)["frames"] == info["frames"]
+    # streamed with the whole window heard: the generated video, as the audio arrives
+    streamed = tmp_path / "streamed.mp4"
+    result = subprocess.run(
+        [sys.executable, "-m", "talkface", "stream", "--model", tmp_path / "gan.pt",
+         "--seed", "0", "-o", streamed, "--lookahead-ms", "100"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "first frame" in result.stderr
+    whole, live = read_video(out)[0], read_video(streamed)[0]
+    assert len(live) == len(whole) and np.abs(live.astype(int) - whole).mean() < 0.5
+    refused = subprocess.run(
+        [sys.executable, "-m", "talkface", "stream", "--model", tmp_path / "gan.pt",
+         "--blink-rate", "0.5", "-o", tmp_path / "refused.mp4"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "no blink control" in refused.stderr
+    assert not (tmp_path / "refused.mp4").exists()
 
 
 def test_validation_scores_whole_clips_and_selects_by_sync():

@@ -1,6 +1,6 @@
 """Streaming generation: audio arrives in chunks, frames leave as soon as their audio is heard.
 
-    session = StreamingSession(talkface.load_pipeline(), "face.jpg", seed=0)
+    session = open_stream(talkface.load_pipeline(), "face.jpg", seed=0)
     for chunk in chunks:                 # (N,) float32 mono 16 kHz, any chunk size
         for frame in session.push(chunk):
             show(frame)                  # (H, W, 3) uint8
@@ -17,6 +17,10 @@ What differs from the whole-file pipeline, and why:
   AT-net's LSTM state and DIRFA's last tau windows and animations carry over, so their motion
   equals one pass over the same normalised features. Blinks and brows come from the blink
   generator in blocks of BLINK_BLOCK frames.
+- The temporal GAN (TemporalGANStreamingSession) reads raw audio, not features: a frame waits
+  for its 0.2 s window's end (100 ms past its centre) up to the look-ahead, the unheard rest is
+  silence; its GRU states and noise carry over, so with the whole window heard its frames are
+  the file pipeline's.
 """
 
 from __future__ import annotations
@@ -32,13 +36,17 @@ from talkface.face.align import PasteBack, paste_mask
 from talkface.features.align import (
     HOP_LENGTH,
     SAMPLE_RATE,
+    audio_windows,
     frame_centres,
     n_video_frames,
 )
 from talkface.features.audio import N_FFT, N_MELS, N_MFCC, log_mel, mfcc_from_log_mel
 from talkface.io.audio import is_silent
+from talkface.models.vougioukas import AUDIO_WINDOW
 from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS, GenerateOptions
+from talkface.pipelines.temporal_gan import TemporalGANPipeline
 from talkface.pipelines.two_stage import TwoStagePipeline, speech_gate
+from talkface.render.temporal_gan import GANStream, NoiseTrack
 
 BLINK_BLOCK = 250  # frames of blinks generated at a time (10 s at 25 fps)
 PASTE_GROW = 0.2  # the paste mask is fixed up front: grown enough for the jaw to open
@@ -65,7 +73,7 @@ class StreamingSession:
 
         if not isinstance(pipeline, TwoStagePipeline):
             raise TalkfaceError(
-                "only the landmark models stream (not the temporal GAN)"
+                "a landmark pipeline streams here; open_stream() takes any pipeline"
             )
         options = options or GenerateOptions()
         self.options = dataclasses.replace(options, **overrides)
@@ -79,9 +87,7 @@ class StreamingSession:
             self.context // 2
         )  # feature frames a frame waits for past its centre
         if lookahead_ms is not None:
-            if lookahead_ms < 0:
-                raise TalkfaceError(f"look-ahead must be >= 0 ms, got {lookahead_ms}")
-            wanted = int(np.ceil(lookahead_ms / 1000 * SAMPLE_RATE / HOP_LENGTH))
+            wanted = int(np.ceil(lookahead_samples(lookahead_ms) / HOP_LENGTH))
             self.reach = min(self.reach, wanted)
         self.stage = pipeline.motion_stage(self.options, blink_block=BLINK_BLOCK)
         # 1. audio and features so far
@@ -175,7 +181,94 @@ class StreamingSession:
         return [self.paste(self.renderer(t)) for t in targets]
 
 
-def stream_frames(session: StreamingSession, chunks) -> Iterator[np.ndarray]:
+class TemporalGANStreamingSession:
+    """One face, one live audio stream through the temporal GAN: push() audio, get the frames
+    it completes (the same interface as StreamingSession)."""
+
+    def __init__(
+        self,
+        pipeline: TemporalGANPipeline,
+        image,
+        options: GenerateOptions | None = None,
+        lookahead_ms: float | None = DEFAULT_LOOKAHEAD_MS,
+        **overrides,
+    ):
+        """`lookahead_ms`: how much audio past a frame's centre it waits for; None = the
+        window's whole second half (100 ms); the unheard rest of the window is silence."""
+        import dataclasses
+
+        self.options = dataclasses.replace(options or GenerateOptions(), **overrides)
+        pipeline.check_options(self.options)
+        self.pipeline = pipeline
+        self.face = pipeline.prepare_face(
+            image, self.options.face, self.options.crop_size
+        )
+        self.reach = AUDIO_WINDOW - AUDIO_WINDOW // 2  # samples past a frame's centre
+        if lookahead_ms is not None:
+            self.reach = min(self.reach, lookahead_samples(lookahead_ms))
+        self.gan = GANStream(pipeline.model, pipeline.still(self.face))
+        self.noise = NoiseTrack(pipeline.model, self.options.random_generator())
+        self.paste = pipeline.paste(self.face)
+        self.wav = np.zeros(0, np.float32)
+        self.done = 0  # frames emitted
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(height, width) of every frame."""
+        return self.face.photo.shape[:2]
+
+    def push(self, samples: np.ndarray) -> list[np.ndarray]:
+        """Add (N,) float32 mono 16 kHz samples; returns the frames they complete."""
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        self.wav = np.concatenate([self.wav, samples])
+        fps = self.options.fps
+        centres = np.round(
+            frame_centres(n_video_frames(len(self.wav), fps) + 1, fps) * SAMPLE_RATE
+        )
+        return self._emit(
+            int(np.searchsorted(centres + self.reach, len(self.wav), side="right"))
+        )
+
+    def finish(self) -> list[np.ndarray]:
+        """The remaining frames, up to round(duration x fps), once the audio has ended."""
+        if not len(self.wav):
+            raise TalkfaceError("no audio arrived: nothing to animate")
+        return self._emit(n_video_frames(len(self.wav), self.options.fps))
+
+    def _emit(self, upto: int) -> list[np.ndarray]:
+        if upto <= self.done:
+            return []
+        fps = self.options.fps
+        audio = audio_windows(self.wav, upto, fps, AUDIO_WINDOW, first=self.done)
+        crops = self.gan(audio, self.noise.take(upto - self.done))
+        self.done = upto
+        return [self.paste(crop) for crop in crops]
+
+
+def open_stream(
+    pipeline: TwoStagePipeline | TemporalGANPipeline,
+    image,
+    options: GenerateOptions | None = None,
+    lookahead_ms: float | None = DEFAULT_LOOKAHEAD_MS,
+    **overrides,
+) -> StreamingSession | TemporalGANStreamingSession:
+    """The streaming session of any pipeline `talkface.load_pipeline` returns."""
+    session = (
+        TemporalGANStreamingSession
+        if isinstance(pipeline, TemporalGANPipeline)
+        else StreamingSession
+    )
+    return session(pipeline, image, options, lookahead_ms, **overrides)
+
+
+def lookahead_samples(lookahead_ms: float) -> int:
+    """Samples of audio a frame may wait for past its centre."""
+    if lookahead_ms < 0:
+        raise TalkfaceError(f"look-ahead must be >= 0 ms, got {lookahead_ms}")
+    return int(np.ceil(lookahead_ms / 1000 * SAMPLE_RATE))
+
+
+def stream_frames(session, chunks) -> Iterator[np.ndarray]:
     """Frames as the audio `chunks` ((N,) float32 arrays) arrive, then the rest at the end."""
     for chunk in chunks:
         yield from session.push(chunk)

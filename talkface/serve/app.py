@@ -46,7 +46,7 @@ from talkface.pipelines.options import (
     DEFAULT_LOOKAHEAD_MS,
     GenerateOptions,
 )
-from talkface.pipelines.streaming import StreamingSession
+from talkface.pipelines.streaming import open_stream
 from talkface.registry import (
     DEFAULT_MODEL,
     MODEL_ALIASES,
@@ -446,7 +446,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 )
                 pipeline = talkface.load_pipeline(_model_name(model))
                 session = await run_in_threadpool(
-                    StreamingSession, pipeline, image, options, lookahead_ms
+                    open_stream, pipeline, image, options, lookahead_ms
                 )
             height, width = session.frame_size
             await socket.send_json(
