@@ -25,6 +25,7 @@ What differs from the whole-file pipeline, and why:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -33,6 +34,7 @@ import torch
 
 from talkface.errors import TalkfaceError
 from talkface.face.align import PasteBack, paste_mask
+from talkface.face.prepare import PreparedFace
 from talkface.features.align import (
     HOP_LENGTH,
     SAMPLE_RATE,
@@ -52,7 +54,51 @@ BLINK_BLOCK = 250  # frames of blinks generated at a time (10 s at 25 fps)
 PASTE_GROW = 0.2  # the paste mask is fixed up front: grown enough for the jaw to open
 
 
-class StreamingSession:
+class AudioStream(ABC):
+    """What every streaming session shares: the audio heard so far, the frames emitted, and
+    push() / finish(). A session says how many frames the audio so far completes
+    (_ready_frames), keeps what it derives from the audio up to date (_heard) and makes the
+    frames (_emit)."""
+
+    face: PreparedFace
+    options: GenerateOptions
+
+    def __init__(self):
+        self.wav = np.zeros(0, np.float32)
+        self.done = 0  # frames emitted
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(height, width) of every frame."""
+        return self.face.photo.shape[:2]
+
+    def push(self, samples: np.ndarray) -> list[np.ndarray]:
+        """Add (N,) float32 mono 16 kHz samples; returns the frames they complete."""
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        self.wav = np.concatenate([self.wav, samples])
+        self._heard(final=False)
+        return self._emit(self._ready_frames())
+
+    def finish(self) -> list[np.ndarray]:
+        """The remaining frames, up to round(duration x fps), once the audio has ended."""
+        if not len(self.wav):
+            raise TalkfaceError("no audio arrived: nothing to animate")
+        self._heard(final=True)
+        return self._emit(n_video_frames(len(self.wav), self.options.fps))
+
+    def _heard(self, final: bool) -> None:  # noqa: B027 (optional: a session may derive nothing)
+        """Bring what the session derives from the audio up to date (`final`: it has ended)."""
+
+    @abstractmethod
+    def _ready_frames(self) -> int:
+        """How many frames the audio so far completes."""
+
+    @abstractmethod
+    def _emit(self, upto: int) -> list[np.ndarray]:
+        """Frames self.done..upto-1 (and self.done = upto)."""
+
+
+class StreamingSession(AudioStream):
     """One face, one live audio stream: push() audio, get the frames it completes."""
 
     def __init__(
@@ -71,6 +117,7 @@ class StreamingSession:
         from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
+        super().__init__()
         if not isinstance(pipeline, TwoStagePipeline):
             raise TalkfaceError(
                 "a landmark pipeline streams here; open_stream() takes any pipeline"
@@ -90,12 +137,10 @@ class StreamingSession:
             wanted = int(np.ceil(lookahead_samples(lookahead_ms) / HOP_LENGTH))
             self.reach = min(self.reach, wanted)
         self.stage = pipeline.motion_stage(self.options, blink_block=BLINK_BLOCK)
-        # 1. audio and features so far
-        self.wav = np.zeros(0, np.float32)
+        # 1. audio (AudioStream) and features so far
         dims = N_MFCC if self.kind == "mfcc" else N_MELS
         self.features = np.zeros((0, dims), np.float32)
         self.energy = np.zeros(0, np.float32)
-        self.done = 0  # frames emitted
         # 2. the renderer, built once (VG-net carries its own state from frame to frame)
         crop = self.face.crop
         self.renderer = (
@@ -107,29 +152,9 @@ class StreamingSession:
         self.paste = PasteBack(self.face.photo, crop.to_crop, mask)
         import scipy.signal  # noqa: F401  (blink detection's import: ~2 s once, not in push())
 
-    @property
-    def frame_size(self) -> tuple[int, int]:
-        """(height, width) of every frame."""
-        return self.face.photo.shape[:2]
-
-    def push(self, samples: np.ndarray) -> list[np.ndarray]:
-        """Add (N,) float32 mono 16 kHz samples; returns the frames they complete."""
-        samples = np.asarray(samples, np.float32).reshape(-1)
-        self.wav = np.concatenate([self.wav, samples])
-        self._extend_features(final=False)
-        return self._emit(self._ready_frames())
-
-    def finish(self) -> list[np.ndarray]:
-        """The remaining frames, up to round(duration x fps), once the audio has ended."""
-        if not len(self.wav):
-            raise TalkfaceError("no audio arrived: nothing to animate")
-        total = n_video_frames(len(self.wav), self.options.fps)
-        self._extend_features(final=True)
-        return self._emit(total)
-
     # -- internals ---------------------------------------------------------------------------
 
-    def _extend_features(self, final: bool) -> None:
+    def _heard(self, final: bool) -> None:
         """Compute the feature frames whose STFT window is complete (all of them when final)."""
         have = len(self.features)
         # feature frame f is centred on sample f * HOP and needs N_FFT // 2 samples after it
@@ -181,7 +206,7 @@ class StreamingSession:
         return [self.paste(self.renderer(t)) for t in targets]
 
 
-class TemporalGANStreamingSession:
+class TemporalGANStreamingSession(AudioStream):
     """One face, one live audio stream through the temporal GAN: push() audio, get the frames
     it completes (the same interface as StreamingSession)."""
 
@@ -197,6 +222,7 @@ class TemporalGANStreamingSession:
         window's whole second half (100 ms); the unheard rest of the window is silence."""
         import dataclasses
 
+        super().__init__()
         self.options = dataclasses.replace(options or GenerateOptions(), **overrides)
         pipeline.check_options(self.options)
         self.pipeline = pipeline
@@ -209,31 +235,14 @@ class TemporalGANStreamingSession:
         self.gan = GANStream(pipeline.model, pipeline.still(self.face))
         self.noise = NoiseTrack(pipeline.model, self.options.random_generator())
         self.paste = pipeline.paste(self.face)
-        self.wav = np.zeros(0, np.float32)
-        self.done = 0  # frames emitted
 
-    @property
-    def frame_size(self) -> tuple[int, int]:
-        """(height, width) of every frame."""
-        return self.face.photo.shape[:2]
-
-    def push(self, samples: np.ndarray) -> list[np.ndarray]:
-        """Add (N,) float32 mono 16 kHz samples; returns the frames they complete."""
-        samples = np.asarray(samples, np.float32).reshape(-1)
-        self.wav = np.concatenate([self.wav, samples])
+    def _ready_frames(self) -> int:
+        """How many frames have heard their window, up to the look-ahead."""
         fps = self.options.fps
         centres = np.round(
             frame_centres(n_video_frames(len(self.wav), fps) + 1, fps) * SAMPLE_RATE
         )
-        return self._emit(
-            int(np.searchsorted(centres + self.reach, len(self.wav), side="right"))
-        )
-
-    def finish(self) -> list[np.ndarray]:
-        """The remaining frames, up to round(duration x fps), once the audio has ended."""
-        if not len(self.wav):
-            raise TalkfaceError("no audio arrived: nothing to animate")
-        return self._emit(n_video_frames(len(self.wav), self.options.fps))
+        return int(np.searchsorted(centres + self.reach, len(self.wav), side="right"))
 
     def _emit(self, upto: int) -> list[np.ndarray]:
         if upto <= self.done:
