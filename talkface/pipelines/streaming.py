@@ -63,7 +63,10 @@ class AudioStream(ABC):
     face: PreparedFace
     options: GenerateOptions
 
-    def __init__(self):
+    def __init__(self, options: GenerateOptions | None, overrides: dict):
+        import dataclasses
+
+        self.options = dataclasses.replace(options or GenerateOptions(), **overrides)
         self.wav = np.zeros(0, np.float32)
         self.done = 0  # frames emitted
 
@@ -112,18 +115,14 @@ class StreamingSession(AudioStream):
         """`lookahead_ms`: how much audio past a frame's centre it waits for; None = the
         model's whole window (AT-net: 140 ms). Less answers sooner; the window's missing end
         repeats the last feature frame heard, as the file pipeline does at the audio's end."""
-        import dataclasses
-
         from talkface.render.neural import NeuralRenderer
         from talkface.render.warp import WarpRenderer
 
-        super().__init__()
         if not isinstance(pipeline, TwoStagePipeline):
             raise TalkfaceError(
                 "a landmark pipeline streams here; open_stream() takes any pipeline"
             )
-        options = options or GenerateOptions()
-        self.options = dataclasses.replace(options, **overrides)
+        super().__init__(options, overrides)
         self.pipeline = pipeline
         self.face = pipeline.prepare_face(
             image, self.options.face, self.options.crop_size
@@ -220,10 +219,7 @@ class TemporalGANStreamingSession(AudioStream):
     ):
         """`lookahead_ms`: how much audio past a frame's centre it waits for; None = the
         window's whole second half (100 ms); the unheard rest of the window is silence."""
-        import dataclasses
-
-        super().__init__()
-        self.options = dataclasses.replace(options or GenerateOptions(), **overrides)
+        super().__init__(options, overrides)
         pipeline.check_options(self.options)
         self.pipeline = pipeline
         self.face = pipeline.prepare_face(
