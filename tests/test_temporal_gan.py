@@ -338,12 +338,26 @@ def test_validation_scores_whole_clips_and_selects_by_sync():
     metrics = recipe.validate(_generator(), {"s31": [clip]}, load_sync_expert())
     assert set(metrics["s31"]) == {
         "abs_offset", "confidence", "ssim", "lower_l1", "still_ssim",
+        "blinks_per_s", "real_blinks_per_s",
     }  # fmt: skip
+    assert np.isnan(metrics["s31"]["blinks_per_s"])  # noise shows no face
     in_sync = {"a": {"abs_offset": 1, "confidence": 2.0, "ssim": 0.5}}
     off = {"a": {"abs_offset": 3, "confidence": 5.0, "ssim": 0.9}}
     sharper = {"a": {"abs_offset": 3, "confidence": 5.0, "ssim": 0.95}}
     score = recipe.sync_score
     assert score(in_sync) > score(sharper) > score(off) > 0  # sync first, then likeness
+
+
+def test_validation_finds_the_blinks_of_real_crops_and_none_in_a_still(grid_cache):
+    from talkface.train.renderer_data import load_crops
+
+    clips = load_crops(grid_cache, "train", 128)
+    assert len(clips) == 3  # each of these GRID s1 clips holds a blink
+    for clip in clips:
+        fps = float(clip["fps"])
+        assert 1 / 3 <= recipe.blink_rate(clip["crops"], fps) <= 2 / 3, clip["name"]
+        still = np.repeat(clip["crops"][:1], len(clip["crops"]), 0)
+        assert recipe.blink_rate(still, fps) == 0
 
 
 def test_diversity_rewards_upper_half_change_between_noise_draws_up_to_its_cap():

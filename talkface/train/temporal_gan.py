@@ -27,8 +27,8 @@ that judges only the eye band's frame-to-frame change (real sequences against ge
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
-highest confidence among epochs whose offset is within one frame, then SSIM), face SSIM and
-lower-half L1.
+highest confidence among epochs whose offset is within one frame, then SSIM), face SSIM,
+lower-half L1 and blinks per second (the protocol's detector on the crops, the real clips' too).
 """
 
 from __future__ import annotations
@@ -330,8 +330,9 @@ def with_audio(clips: list[dict]) -> None:
 def validate(
     generator: TemporalGenerator, sets: dict[str, list[dict]], expert
 ) -> dict[str, dict[str, float]]:
-    """Per speaker: the sync expert's offset and confidence, face SSIM and lower-half L1 (grey
-    levels) of whole clips generated from their first frame, next to the still frame's."""
+    """Per speaker: the sync expert's offset and confidence, face SSIM, lower-half L1 (grey
+    levels) and blinks per second of whole clips generated from their first frame, next to the
+    still frame's SSIM and the real clips' blinks (the same detector on the crops)."""
     from talkface.eval.sync import score_clip
 
     out = {}
@@ -354,10 +355,26 @@ def validate(
                         real[:, half:].astype(np.float32) - frames[:, half:]
                     ).mean(),
                     "still_ssim": np.mean([ssim(a, real[0]) for a in real]),
+                    "blinks_per_s": blink_rate(frames, float(clip["fps"])),
+                    "real_blinks_per_s": blink_rate(real, float(clip["fps"])),
                 }
             )
         out[speaker] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     return out
+
+
+def blink_rate(frames: np.ndarray, fps: float) -> float:
+    """Blinks per second in (T, S, S, 3) face crops: dlib's landmarks found afresh in the crops
+    (on GRID's 128 px crops they give the blinks of the full frames' landmarks: s31 `val` 23 vs
+    22), the protocol's EAR detector; NaN when no frame shows a face."""
+    from talkface.data.preprocess import fill_missing, track_landmarks
+    from talkface.eval.blinks import blink_stats
+    from talkface.face.landmarks import eye_aspect_ratio
+
+    landmarks, found = fill_missing(track_landmarks(frames))
+    if not found.any():
+        return float("nan")
+    return blink_stats([eye_aspect_ratio(landmarks)], fps)["rate"]
 
 
 def sync_score(metrics: dict) -> float:
