@@ -7,9 +7,11 @@ import torch
 from talkface.models.vougioukas import (
     AUDIO_WINDOW,
     EYE_PRESETS,
+    NOISE_ENCODER_PRESETS,
     PRESETS,
     SNIPPET_FRAMES,
     EyeMotionDiscriminator,
+    NoiseEncoder,
     TemporalGenerator,
 )
 from talkface.render.temporal_gan import GANFrames, NoiseTrack
@@ -358,6 +360,77 @@ def test_validation_finds_the_blinks_of_real_crops_and_none_in_a_still(grid_cach
         assert 1 / 3 <= recipe.blink_rate(clip["crops"], fps) <= 2 / 3, clip["name"]
         still = np.repeat(clip["crops"][:1], len(clip["crops"]), 0)
         assert recipe.blink_rate(still, fps) == 0
+
+
+def test_prior_divergence_is_zero_at_the_noise_prior_and_grows_away_from_it():
+    std = 0.6**0.5
+    mean = torch.zeros(2, 5, 10)
+    log_var = torch.full_like(mean, np.log(0.6))
+    assert recipe.prior_divergence(mean, log_var, std).item() == pytest.approx(
+        0, abs=1e-6
+    )
+    # a code 1 away from 0 in each of 10 dimensions: 10 * 1 / (2 * 0.6) per frame
+    shifted = recipe.prior_divergence(mean + 1, log_var, std).item()
+    assert shifted == pytest.approx(10 / 1.2, rel=1e-5)
+    # variance 4x the prior's: 0.5 * (4 - 1 - log 4) per dimension
+    wide = recipe.prior_divergence(mean, log_var + np.log(4), std).item()
+    assert wide == pytest.approx(10 * 0.5 * (3 - np.log(4)), rel=1e-5)
+
+
+def test_noise_encoder_teaches_the_noise_what_the_upper_face_does():
+    """The cVAE path: videos of one still and one audio whose upper half lights up at different
+    times (a blink: what only the noise can say) are reproduced from their encoded noise once
+    generator and encoder have trained on the coded L1, with the KL ramped in after a delay;
+    drawn noise cannot know when, so it stays far off. With the KL from the first step the
+    codes collapse to the prior and the encoded noise is no better than drawn noise."""
+
+    def train(kl_delay: int) -> tuple[float, float]:
+        cfg = recipe.TemporalGANTrainConfig(
+            **TINY,
+            encoder_weight=1.0,
+            kl_weight=1e-3,
+            kl_delay=kl_delay,
+            noise_encoder="noise-encoder-tiny",
+        )
+        torch.manual_seed(0)
+        generator = TemporalGenerator(PRESETS["temporal-gan-tiny"])
+        encoder = NoiseEncoder(NOISE_ENCODER_PRESETS["noise-encoder-tiny"])
+        still = (0.3 * torch.rand(1, 3, 32, 32) - 0.5).repeat(4, 1, 1, 1)
+        real = still[:, None].repeat(1, 8, 1, 1, 1)
+        for k in range(4):  # each video lit for 2 frames, at its own time
+            real[k, 2 * k : 2 * k + 2] += 0.5
+            real[k, 2 * k : 2 * k + 2, :, :16] += 1.0  # the upper half most
+        audio = torch.zeros(4, 8, AUDIO_WINDOW)
+        params = [*generator.parameters(), *encoder.parameters()]
+        optimizer = torch.optim.Adam(params, lr=1e-3)
+        for step in range(400):
+            z, mean, log_var = recipe.encode_noise(encoder, real)
+            decoded = generator(still, audio, z)
+            terms, _ = recipe.coded_terms(
+                decoded, real, mean, log_var, cfg, 0.6**0.5, step
+            )
+            optimizer.zero_grad()
+            sum(terms.values()).backward()
+            optimizer.step()
+        learned = [*encoder.parameters(), *generator.noise_rnn.parameters()]
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in learned)
+        generator.eval()
+        with torch.no_grad():
+            coded = generator(still, audio, encoder(real)[0])
+            drawn = generator(still, audio, generator.sample_noise(4, 8))
+        return tuple((frames - real).abs().mean().item() for frames in (coded, drawn))
+
+    coded, drawn = train(kl_delay=100)
+    assert coded < 0.2 * drawn
+    coded, drawn = train(kl_delay=0)
+    assert coded > 0.9 * drawn
+
+
+def test_kl_ramps_in_after_its_delay():
+    cfg = recipe.TemporalGANTrainConfig(**TINY, kl_weight=0.5, kl_delay=100)
+    ramp = [recipe.kl_ramp(step, cfg) for step in (0, 100, 150, 200, 1000)]
+    assert ramp == [0.0, 0.0, 0.25, 0.5, 0.5]
+    assert recipe.kl_ramp(0, recipe.TemporalGANTrainConfig(**TINY, kl_delay=0)) == 0.5
 
 
 def test_diversity_rewards_upper_half_change_between_noise_draws_up_to_its_cap():

@@ -153,8 +153,9 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
 
 
 def test_a_discriminator_added_to_a_resumed_run_starts_fresh(grid_cache, tmp_path):
-    """A temporal GAN run resumed with the eye-motion discriminator (not in its checkpoint)
-    keeps its generator and other discriminators and trains the new one from scratch."""
+    """A temporal GAN run resumed with the eye-motion discriminator and the noise encoder (not
+    in its checkpoint) keeps its generator and other discriminators and trains the new ones
+    from scratch."""
     flags = (
         "--model temporal-gan-tiny --frame-discriminator frame-tiny "
         "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
@@ -167,16 +168,18 @@ def test_a_discriminator_added_to_a_resumed_run_starts_fresh(grid_cache, tmp_pat
     before = torch.load(run / "last.pt", weights_only=True)
     assert "eye_discriminator" not in before
     eyes = ["--eye-weight", "1", "--eye-discriminator", "eye-tiny"]
+    encoder = "--encoder-weight 10 --noise-encoder noise-encoder-tiny --kl-delay 1"
     again = talkface(
-        "train", "temporal-gan", *common, *eyes, "--epochs", "2", "--resume"
-    )
+        "train", "temporal-gan", *common, *eyes, *encoder.split(), "--epochs", "2",
+        "--resume",
+    )  # fmt: skip
     assert again.returncode == 0, again.stderr
     after = torch.load(run / "last.pt", weights_only=True)
     assert after["epoch"] == 1 and "optimizer_eye" in after
-    assert (
-        set(after["eye_discriminator"])
-        and float(_rows(run / "log.csv")[1]["d_eye"]) > 0
-    )
+    assert {"noise_encoder", "optimizer_encoder"} <= set(after)
+    trained = _rows(run / "log.csv")[1]
+    assert set(after["eye_discriminator"]) and float(trained["d_eye"]) > 0
+    assert float(trained["coded_l1"]) > 0 and float(trained["kl_nats"]) > 0
     frame = [k for k in before["discriminators"] if k.startswith("frame.")]
     assert any(
         not torch.equal(before["discriminators"][k], after["discriminators"][k])

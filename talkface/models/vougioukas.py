@@ -16,6 +16,9 @@ Discriminators (sec. 3.2):
 Not in the paper (off unless trained with an eye weight):
     EyeMotionDiscriminator the eye band's frame-to-frame change -> spatio-temporal CNN -> one
                            logit from the strongest and the mean moment of motion
+Not in the paper, used in training only (off unless trained with an encoder weight):
+    NoiseEncoder           a real video's upper half -> the noise input that reproduces it
+                           (BicycleGAN's cVAE path): what the noise must draw, lids and brows
 """
 
 from __future__ import annotations
@@ -118,6 +121,17 @@ class EyeMotionDiscriminatorConfig:
         _check_square_size(self.size)
 
 
+@dataclass(frozen=True)
+class NoiseEncoderConfig:
+    size: int = 128  # of the full crop; the encoder sees its upper half
+    channels: int = 16
+    hidden: int = 64
+    noise_dim: int = 10  # the generator's
+
+    def __post_init__(self):
+        _check_square_size(self.size)
+
+
 PRESETS = {
     "temporal-gan-grid": TemporalGANConfig(attention=True),
     "temporal-gan-tiny": TemporalGANConfig(
@@ -144,6 +158,12 @@ SEQUENCE_PRESETS = {
 EYE_PRESETS = {
     "eye-grid": EyeMotionDiscriminatorConfig(),
     "eye-tiny": EyeMotionDiscriminatorConfig(size=32, channels=4),
+}
+NOISE_ENCODER_PRESETS = {
+    "noise-encoder-grid": NoiseEncoderConfig(),
+    "noise-encoder-tiny": NoiseEncoderConfig(
+        size=32, channels=4, hidden=8, noise_dim=3
+    ),
 }
 SYNC_PRESETS = {
     "sync-grid": SyncDiscriminatorConfig(),
@@ -497,3 +517,35 @@ class EyeMotionDiscriminator(nn.Module):
         moments = self.motion(change).mean((3, 4))  # (B, C, T - 1)
         pooled = torch.cat([moments.amax(2), moments.mean(2)], 1)
         return self.classify(pooled).squeeze(1)
+
+
+class NoiseEncoder(nn.Module):
+    """(B, T, 3, S, S) real video -> mean and log-variance (B, T, noise_dim) of the generator's
+    noise input that reproduces its upper half.
+
+    Not in the paper, and not part of the generator: in training, frames decoded from the
+    encoded noise must match the real video (BicycleGAN's cVAE-GAN path, Zhu et al. 2017),
+    which shows the noise generator what its noise is for, the lids and brows of real video,
+    while a KL term keeps the codes like the N(0, 0.6) noise drawn at inference. Strided
+    convolutions per frame, then a bidirectional GRU: a code may say when a blink starts."""
+
+    def __init__(self, config: NoiseEncoderConfig):
+        super().__init__()
+        self.config = config
+        widths = _widths(config.channels, 4)
+        layers, cin = [], 3
+        for w in widths:
+            layers.append(
+                _leaky_down(cin, w, norm=False, kernel_size=4, stride=2, padding=1)
+            )
+            cin = w
+        self.frames = nn.Sequential(*layers)
+        self.rnn = nn.GRU(cin, config.hidden, batch_first=True, bidirectional=True)
+        self.posterior = nn.Linear(2 * config.hidden, 2 * config.noise_dim)
+
+    def forward(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, t = video.shape[:2]
+        upper = video[..., : video.shape[-2] // 2, :].flatten(0, 1)
+        features = self.frames(upper).mean((2, 3)).unflatten(0, (b, t))
+        mean, log_var = self.posterior(self.rnn(features)[0]).chunk(2, -1)
+        return mean, log_var

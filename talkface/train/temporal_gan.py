@@ -23,7 +23,11 @@ rewards the upper half for changing with the noise, up to `--diversity-cap` (mea
 means with `--diversity-pool`); `--blink-share` makes that share of the sequences hold a shut
 eye (GRID s1's lids are 80% shut in 5% of frames); `--eye-weight` adds a fourth discriminator
 that judges only the eye band's frame-to-frame change (real sequences against generated, Adam
-1e-4; a run resumed from before it existed starts it fresh).
+1e-4; a run resumed from before it existed starts it fresh). `--encoder-weight` trains a noise
+encoder beside the generator (BicycleGAN's cVAE path): the real sequence's upper half is encoded
+into noise, the frames decoded from it must match the real ones (whole-frame L1 x the weight),
+and a KL term (`--kl-weight`) keeps the codes like the N(0, 0.6) noise drawn at inference; the
+discriminators judge frames from drawn noise as before. The encoder is not part of the model.
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
@@ -48,12 +52,14 @@ from talkface.models.vougioukas import (
     AUDIO_WINDOW,
     EYE_PRESETS,
     FRAME_PRESETS,
+    NOISE_ENCODER_PRESETS,
     PRESETS,
     SEQUENCE_PRESETS,
     SNIPPET_FRAMES,
     SYNC_PRESETS,
     EyeMotionDiscriminator,
     FrameDiscriminator,
+    NoiseEncoder,
     SequenceDiscriminator,
     SyncDiscriminator,
     TemporalGenerator,
@@ -101,6 +107,15 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # not in the paper: weight of the eye-motion discriminator's adversarial term (0 = none)
     eye_weight: float = 0.0
     eye_discriminator: str = "eye-grid"
+    # not in the paper: weight of the whole-frame L1 of frames decoded from the real video's
+    # encoded noise (0 = no noise encoder), and of the KL of those codes from the noise prior
+    encoder_weight: float = 0.0
+    kl_weight: float = 0.5
+    # batches without the KL term, then as many over which it ramps up to kl_weight: a KL
+    # from the start pulls the codes to 0 before the generator has learnt to read them (under
+    # Adam a small steady pull outweighs the L1's early noise) and the encoder is never used
+    kl_delay: int = 300
+    noise_encoder: str = "noise-encoder-grid"
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -112,6 +127,7 @@ class TemporalGANTrainConfig(RendererTrainConfig):
             ("sequence_discriminator", SEQUENCE_PRESETS),
             ("sync_discriminator", SYNC_PRESETS),
             ("eye_discriminator", EYE_PRESETS),
+            ("noise_encoder", NOISE_ENCODER_PRESETS),
         ):
             if getattr(self, field) not in presets:
                 raise ValueError(
@@ -121,6 +137,11 @@ class TemporalGANTrainConfig(RendererTrainConfig):
         if self.diversity_pool < 1:
             raise ValueError(
                 f"diversity_pool must be at least 1 pixel, got {self.diversity_pool}"
+            )
+        if self.encoder_weight > 0 and self.diversity_weight > 0:
+            raise ValueError(
+                "encoder_weight and diversity_weight each double the generator's batch; "
+                "use one"
             )
         if self.sequence < SNIPPET_FRAMES + 2 * MIN_SHIFT:
             raise ValueError(
@@ -197,6 +218,53 @@ def diversity_loss(
     difference = upper_half(fake) - upper_half(other)
     change = F.avg_pool2d(difference.flatten(0, 1), pool).abs().mean()
     return -torch.clamp(change / (noise - other_noise).abs().mean(), max=cap)
+
+
+def prior_divergence(
+    mean: torch.Tensor, log_var: torch.Tensor, std: float
+) -> torch.Tensor:
+    """KL(N(mean, exp(log_var)) || N(0, std^2)), summed over the noise's dimensions and
+    averaged over samples and frames."""
+    ratio = log_var.exp() / std**2
+    kl = 0.5 * (ratio + mean.pow(2) / std**2 - 1 - ratio.log())
+    return kl.sum(-1).mean()
+
+
+def encode_noise(
+    encoder: torch.nn.Module, real: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A draw of the noise that reproduces the real (B, T, 3, S, S) video, with the mean and
+    log-variance it was drawn from (the reparameterisation trick: gradients reach both)."""
+    mean, log_var = encoder(real)
+    return mean + (0.5 * log_var).exp() * torch.randn_like(mean), mean, log_var
+
+
+def kl_ramp(step: int, cfg: TemporalGANTrainConfig) -> float:
+    """The KL term's weight at a training step: 0 for kl_delay steps, then linear up to
+    kl_weight over as many."""
+    if cfg.kl_delay <= 0:
+        return cfg.kl_weight
+    return cfg.kl_weight * float(np.clip(step / cfg.kl_delay - 1, 0, 1))
+
+
+def coded_terms(
+    decoded: torch.Tensor,
+    real: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    cfg: TemporalGANTrainConfig,
+    noise_std: float,
+    step: int,
+) -> tuple[dict[str, torch.Tensor], float]:
+    """The cVAE path's terms: whole-frame L1 of the frames decoded from the encoded noise, and
+    the KL of the codes from the noise the generator draws at inference (weighted by
+    `kl_ramp`); and that KL unweighted (nats per frame), to log."""
+    kl = prior_divergence(mean, log_var, noise_std)
+    terms = {
+        "coded_l1": cfg.encoder_weight * (decoded - real).abs().mean(),
+        "kl": kl_ramp(step, cfg) * kl,
+    }
+    return terms, kl.item()
 
 
 def snippet_of(
@@ -449,8 +517,31 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         critics["eye"] = EyeMotionDiscriminator(EYE_PRESETS[cfg.eye_discriminator])
         d_optimizers.append(adam(critics["eye"].parameters(), cfg.lr))
         state.update(eye_discriminator=critics["eye"], optimizer_eye=d_optimizers[-1])
-    run.resume(generator, added=("eye_discriminator", "optimizer_eye"), **state)
+    net_e = None
+    if (
+        cfg.encoder_weight > 0
+    ):  # trained with the generator; its own module and optimiser
+        encoder = NoiseEncoder(NOISE_ENCODER_PRESETS[cfg.noise_encoder])
+        if encoder.config.noise_dim != generator.config.noise_dim:
+            raise ValueError(
+                f"noise encoder {cfg.noise_encoder!r} codes {encoder.config.noise_dim} "
+                f"noise dimensions, the generator draws {generator.config.noise_dim}"
+            )
+        opt_e = adam(encoder.parameters(), cfg.lr)
+        state.update(noise_encoder=encoder, optimizer_encoder=opt_e)
+    run.resume(
+        generator,
+        added=(
+            "eye_discriminator",
+            "optimizer_eye",
+            "noise_encoder",
+            "optimizer_encoder",
+        ),
+        **state,
+    )
     net_g = run.parallel(generator)
+    if cfg.encoder_weight > 0:
+        net_e = run.parallel(encoder)
     # the modules to call, each DDP-wrapped when several processes run
     critics = {name: run.parallel(module) for name, module in critics.items()}
 
@@ -460,24 +551,28 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         noise = torch.Generator().manual_seed(int(rng.integers(2**31)))
         losses = []
         steps = run.shard(list(range(cfg.steps_per_epoch)))
-        for _ in tqdm(
+        for step in tqdm(
             steps, desc=f"epoch {epoch}", disable=not run.progress, leave=False
         ):
             batch = make_batch(clips, cfg, rng)
             b, t = batch.audio.shape[:2]
             z = generator.sample_noise(b, t, noise)
+            other_z = None  # a second noise for the same stills and audio
             if cfg.diversity_weight > 0:
-                # both noise draws in one call (DDP allows one forward per backward);
-                # the identity encoder's batch norm sees duplicates: one draw's statistics
                 other_z = generator.sample_noise(b, t, noise)
+            elif net_e is not None:  # the real sequence's noise
+                other_z, mean, log_var = encode_noise(net_e, batch.real)
+            if other_z is None:
+                fake = net_g(batch.still, batch.audio, z)
+            else:
+                # both noises in one call (DDP allows one forward per backward);
+                # the identity encoder's batch norm sees duplicates: one draw's statistics
                 both = net_g(
                     batch.still.repeat(2, 1, 1, 1),
                     batch.audio.repeat(2, 1, 1),
                     torch.cat([z, other_z]),
                 )
                 fake, other = both[:b], both[b:]
-            else:
-                fake = net_g(batch.still, batch.audio, z)
             pick = torch.from_numpy(rng.integers(t, size=b))  # S(x): a uniform frame
             # 3. Discriminator step on real and generated data
             d_terms = discriminator_losses(critics, batch, fake, pick, cfg)
@@ -493,10 +588,27 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                 g_terms["diversity"] = cfg.diversity_weight * diversity_loss(
                     fake, other, z, other_z, cfg.diversity_cap, cfg.diversity_pool
                 )
+            logged = {}
+            if net_e is not None:
+                coded, logged["kl_nats"] = coded_terms(
+                    other,
+                    batch.real,
+                    mean,
+                    log_var,
+                    cfg,
+                    generator.config.noise_std,
+                    epoch * cfg.steps_per_epoch + step,
+                )
+                g_terms |= coded
+                opt_e.zero_grad()
             opt_g.zero_grad()
             sum(g_terms.values()).backward()
             opt_g.step()
-            losses.append({k: v.item() for k, v in {**d_terms, **g_terms}.items()})
+            if net_e is not None:
+                opt_e.step()
+            losses.append(
+                {k: v.item() for k, v in {**d_terms, **g_terms}.items()} | logged
+            )
         decay_g.step()
         decay_d.step()
         # 5. Validate on the unseen faces, log, checkpoint
