@@ -1,0 +1,113 @@
+"""Can a temporal GAN draw the blinks its noise encoder asks for, and does drawn noise blink?
+
+    python scripts/temporal_gan_coded_blinks.py runs/tg-enc/last.pt [--cache cache/grid]
+
+For a run trained with `--encoder-weight` (the noise encoder, BicycleGAN's cVAE path): for each
+clip of the sets (the clip's first frame as the still, its audio), the generator's crops from
+(a) the real clip's encoded noise (the encoder's mean) and (b) drawn noise (a seed per clip),
+and the blinks per second the protocol's EAR detector finds in them, next to the real crops'.
+(a) says whether the generator has learnt to draw blinks from its noise, (b) whether the noise
+it draws at inference makes them. `--strip PNG` saves, for the first clip in which the detector
+finds a real blink, 12 frames around it: real, from encoded noise, from drawn noise (rows).
+"""
+
+import argparse
+
+import cv2
+import numpy as np
+import torch
+
+from talkface.data.preprocess import track_landmarks
+from talkface.eval.blinks import detect_blinks
+from talkface.face.landmarks import eye_aspect_ratio
+from talkface.models.vougioukas import NOISE_ENCODER_PRESETS, NoiseEncoder
+from talkface.render.neural import to_model_range
+from talkface.render.temporal_gan import GANStream
+from talkface.train import temporal_gan as recipe
+from talkface.train.renderer_data import load_crops
+from talkface.weights import load_model, load_weights
+
+SETS = {"s1-test": ("test", "s1"), "s26-val": ("val", "s26"), "s31-val": ("val", "s31")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "checkpoint", help="a run's last.pt or best.pt (with an encoder)"
+    )
+    parser.add_argument("--cache", default="cache/grid")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--limit", type=int, default=10, help="clips per set")
+    parser.add_argument("--strip", help="PNG of 12 frames around a real blink")
+    args = parser.parse_args()
+
+    state = load_weights(args.checkpoint)
+    if "noise_encoder" not in state:
+        parser.error(f"{args.checkpoint} was not trained with a noise encoder")
+    generator = load_model(state).eval()
+    encoder = NoiseEncoder(
+        NOISE_ENCODER_PRESETS[state["train_config"]["noise_encoder"]]
+    )
+    encoder.load_state_dict(state["noise_encoder"])
+    encoder.eval()
+    print(f"{args.checkpoint} (epoch {state['epoch']}): blinks per second")
+    print("| set | clips | real | from encoded noise | from drawn noise |")
+    print("|---|---|---|---|---|")
+    for name in args.sets:
+        split, speaker = SETS[name]
+        clips = load_crops(
+            args.cache,
+            split,
+            128,
+            speakers=(speaker,),
+            limit=args.limit,
+            extra=("wav",),
+        )
+        recipe.with_audio(clips)
+        rates = []
+        for i, clip in enumerate(clips):
+            fps, crops = float(clip["fps"]), clip["crops"]
+            with torch.no_grad():
+                coded = encoder(to_model_range(crops)[None])[0]
+            drawn_noise = generator.sample_noise(
+                1, len(crops), torch.Generator().manual_seed(i)
+            )
+            from_codes, drawn = (
+                GANStream(generator, crops[0])(clip["audio"], noise)
+                for noise in (coded, drawn_noise)
+            )
+            if args.strip and save_strip(args.strip, crops, from_codes, drawn):
+                args.strip = None  # one strip
+            rates.append(
+                [recipe.blink_rate(v, fps) for v in (crops, from_codes, drawn)]
+            )
+        real, from_codes, drawn = np.nanmean(rates, 0)
+        print(
+            f"| {name} | {len(rates)} | {real:.2f} | {from_codes:.2f} | {drawn:.2f} |"
+        )
+
+
+def save_strip(path: str, real, from_codes, drawn) -> bool:
+    """The eye band of 12 frames from just before the clip's first real blink, twice as big, a
+    row per video; False if the detector finds no blink in the real crops."""
+    blinks = detect_blinks(eye_aspect_ratio(track_landmarks(real)))
+    if not blinks:
+        return False
+    start = int(np.clip(blinks[0].start - 2, 0, len(real) - 12))
+    size = real.shape[1]
+    band = (
+        slice(size // 4, size // 2 + size // 16),
+        slice(size // 8, size - size // 8),
+    )
+    rows = [
+        np.concatenate([f[band] for f in v[start : start + 12]], 1)
+        for v in (real, from_codes, drawn)
+    ]
+    strip = cv2.resize(np.concatenate(rows, 0), None, fx=2, fy=2)
+    cv2.imwrite(path, cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
+    print(f"{path}: frames {start}-{start + 11}, rows real / encoded / drawn noise")
+    return True
+
+
+if __name__ == "__main__":
+    main()
