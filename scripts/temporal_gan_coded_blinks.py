@@ -7,7 +7,8 @@ clip of the sets (the clip's first frame as the still, its audio), the generator
 (a) the real clip's encoded noise (the encoder's mean) and (b) drawn noise (a seed per clip),
 and the blinks per second the protocol's EAR detector finds in them, next to the real crops'.
 (a) says whether the generator has learnt to draw blinks from its noise, (b) whether the noise
-it draws at inference makes them. `--strip PNG` saves, for the first clip in which the detector
+it draws at inference makes them. The EAR traces' correlation with the real one's says how
+closely the eyes follow the real eyes (only encoded noise can know when they close). `--strip PNG` saves, for the first clip in which the detector
 finds a real blink, 12 frames around it: real, from encoded noise, from drawn noise (rows).
 """
 
@@ -17,9 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from talkface.data.preprocess import track_landmarks
-from talkface.eval.blinks import detect_blinks
-from talkface.face.landmarks import eye_aspect_ratio
+from talkface.eval.blinks import blink_stats, detect_blinks
 from talkface.models.vougioukas import NOISE_ENCODER_PRESETS, NoiseEncoder
 from talkface.render.neural import to_model_range
 from talkface.render.temporal_gan import GANStream
@@ -51,8 +50,11 @@ def main() -> None:
     encoder.load_state_dict(state["noise_encoder"])
     encoder.eval()
     print(f"{args.checkpoint} (epoch {state['epoch']}): blinks per second")
-    print("| set | clips | real | from encoded noise | from drawn noise |")
-    print("|---|---|---|---|---|")
+    print(
+        "| set | clips | real | from encoded noise | from drawn noise "
+        "| EAR corr, encoded | EAR corr, drawn |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name in args.sets:
         split, speaker = SETS[name]
         clips = load_crops(
@@ -64,7 +66,7 @@ def main() -> None:
             extra=("wav",),
         )
         recipe.with_audio(clips)
-        rates = []
+        rows = []
         for i, clip in enumerate(clips):
             fps, crops = float(clip["fps"]), clip["crops"]
             with torch.no_grad():
@@ -78,19 +80,25 @@ def main() -> None:
             )
             if args.strip and save_strip(args.strip, crops, from_codes, drawn):
                 args.strip = None  # one strip
-            rates.append(
-                [recipe.blink_rate(v, fps) for v in (crops, from_codes, drawn)]
+            ears = [recipe.crop_ear(v) for v in (crops, from_codes, drawn)]
+            if any(e is None for e in ears):
+                continue
+            rows.append(
+                [blink_stats([e], fps)["rate"] for e in ears]
+                + [np.corrcoef(ears[0], e)[0, 1] for e in ears[1:]]
             )
-        real, from_codes, drawn = np.nanmean(rates, 0)
+        real, from_codes, drawn, coded_corr, drawn_corr = np.mean(rows, 0)
         print(
-            f"| {name} | {len(rates)} | {real:.2f} | {from_codes:.2f} | {drawn:.2f} |"
+            f"| {name} | {len(rows)} | {real:.2f} | {from_codes:.2f} | {drawn:.2f} "
+            f"| {coded_corr:.2f} | {drawn_corr:.2f} |"
         )
 
 
 def save_strip(path: str, real, from_codes, drawn) -> bool:
     """The eye band of 12 frames from just before the clip's first real blink, twice as big, a
     row per video; False if the detector finds no blink in the real crops."""
-    blinks = detect_blinks(eye_aspect_ratio(track_landmarks(real)))
+    ear = recipe.crop_ear(real)
+    blinks = [] if ear is None else detect_blinks(ear)
     if not blinks:
         return False
     start = int(np.clip(blinks[0].start - 2, 0, len(real) - 12))

@@ -431,13 +431,11 @@ def validate(
     return out
 
 
-def blink_rate(frames: np.ndarray, fps: float) -> float:
-    """Blinks per second in (T, S, S, 3) crops of one face, aligned alike: dlib's landmarks
-    in the box of the first face found, the protocol's EAR detector. One box for all: a crop
-    holds the face in one place, and dlib's detector misses some slightly blurred generated
-    crops whose landmarks it reads well. On GRID's 128 px crops this finds about the blinks of
-    the full frames' landmarks (s31 `val` 24 vs 22, s26 2 vs 0). NaN if no face is found."""
-    from talkface.eval.blinks import blink_stats
+def crop_ear(frames: np.ndarray) -> np.ndarray | None:
+    """(T,) eye aspect ratio of (T, S, S, 3) crops of one face, aligned alike: dlib's landmarks
+    in the box of the first face found (one box for all: a crop holds the face in one place,
+    and dlib's detector misses some slightly blurred generated crops whose landmarks it reads
+    well); None if no face is found."""
     from talkface.face.detect import detect_faces
     from talkface.face.landmarks import detect_landmarks, eye_aspect_ratio
 
@@ -445,8 +443,18 @@ def blink_rate(frames: np.ndarray, fps: float) -> float:
         boxes = detect_faces(frame)
         if boxes:
             landmarks = np.stack([detect_landmarks(f, boxes[0]) for f in frames])
-            return blink_stats([eye_aspect_ratio(landmarks)], fps)["rate"]
-    return float("nan")
+            return eye_aspect_ratio(landmarks)
+    return None
+
+
+def blink_rate(frames: np.ndarray, fps: float) -> float:
+    """Blinks per second in (T, S, S, 3) crops of one face by the protocol's EAR detector, NaN
+    if no face is found. On GRID's 128 px crops this finds about the blinks of the full frames'
+    landmarks (s31 `val` 24 vs 22, s26 2 vs 0)."""
+    from talkface.eval.blinks import blink_stats
+
+    ear = crop_ear(frames)
+    return float("nan") if ear is None else blink_stats([ear], fps)["rate"]
 
 
 def sync_score(metrics: dict) -> float:
