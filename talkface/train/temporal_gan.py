@@ -25,7 +25,8 @@ eye (GRID s1's lids are 80% shut in 5% of frames); `--eye-weight` adds a fourth 
 that judges only the eye band's frame-to-frame change (real sequences against generated, Adam
 1e-4; a run resumed from before it existed starts it fresh). `--encoder-weight` trains a noise
 encoder beside the generator (BicycleGAN's cVAE path): the real sequence's upper half is encoded
-into noise, the frames decoded from it must match the real ones (whole-frame L1 x the weight),
+into noise, the frames decoded from it must match the real ones in the upper half (L1 x the
+weight; the lower half is the audio's, under the paper's L1),
 and a KL term (`--kl-weight`) keeps the codes like the N(0, 0.6) noise drawn at inference; the
 discriminators judge frames from drawn noise as before. The encoder is not part of the model.
 
@@ -107,7 +108,7 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # not in the paper: weight of the eye-motion discriminator's adversarial term (0 = none)
     eye_weight: float = 0.0
     eye_discriminator: str = "eye-grid"
-    # not in the paper: weight of the whole-frame L1 of frames decoded from the real video's
+    # not in the paper: weight of the upper half's L1 of frames decoded from the real video's
     # encoded noise (0 = no noise encoder), and of the KL of those codes from the noise prior
     encoder_weight: float = 0.0
     kl_weight: float = 0.5
@@ -256,12 +257,14 @@ def coded_terms(
     noise_std: float,
     step: int,
 ) -> tuple[dict[str, torch.Tensor], float]:
-    """The cVAE path's terms: whole-frame L1 of the frames decoded from the encoded noise, and
+    """The cVAE path's terms: the upper half's L1 of the frames decoded from the encoded noise
+    (what the noise is for: the lower half follows the audio), and
     the KL of the codes from the noise the generator draws at inference (weighted by
     `kl_ramp`); and that KL unweighted (nats per frame), to log."""
     kl = prior_divergence(mean, log_var, noise_std)
     terms = {
-        "coded_l1": cfg.encoder_weight * (decoded - real).abs().mean(),
+        "coded_l1": cfg.encoder_weight
+        * (upper_half(decoded) - upper_half(real)).abs().mean(),
         "kl": kl_ramp(step, cfg) * kl,
     }
     return terms, kl.item()
