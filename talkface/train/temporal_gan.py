@@ -26,9 +26,10 @@ that judges only the eye band's frame-to-frame change (real sequences against ge
 1e-4; a run resumed from before it existed starts it fresh). `--encoder-weight` trains a noise
 encoder beside the generator (BicycleGAN's cVAE path): the real sequence's upper half is encoded
 into noise, the frames decoded from it must match the real ones in the upper half (L1 x the
-weight; the lower half is the audio's, under the paper's L1),
-and a KL term (`--kl-weight`) keeps the codes like the N(0, 0.6) noise drawn at inference; the
-discriminators judge frames from drawn noise as before. The encoder is not part of the model.
+weight; the lower half is the audio's, under the paper's L1), and a KL term (`--kl-weight`,
+ramped in after `--kl-delay` batches) keeps the codes like the N(0, 0.6) noise drawn at
+inference; the discriminators judge frames from drawn noise as before. The encoder is not part
+of the model.
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
@@ -258,9 +259,9 @@ def coded_terms(
     step: int,
 ) -> tuple[dict[str, torch.Tensor], float]:
     """The cVAE path's terms: the upper half's L1 of the frames decoded from the encoded noise
-    (what the noise is for: the lower half follows the audio), and
-    the KL of the codes from the noise the generator draws at inference (weighted by
-    `kl_ramp`); and that KL unweighted (nats per frame), to log."""
+    (the noise's share: the lower half follows the audio) and the KL of the codes from the
+    noise drawn at inference (weighted by `kl_ramp`); and that KL unweighted (nats per
+    frame), to log."""
     kl = prior_divergence(mean, log_var, noise_std)
     terms = {
         "coded_l1": cfg.encoder_weight
