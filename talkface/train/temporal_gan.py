@@ -533,10 +533,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         critics["eye"] = EyeMotionDiscriminator(EYE_PRESETS[cfg.eye_discriminator])
         d_optimizers.append(adam(critics["eye"].parameters(), cfg.lr))
         state.update(eye_discriminator=critics["eye"], optimizer_eye=d_optimizers[-1])
-    net_e = None
-    if (
-        cfg.encoder_weight > 0
-    ):  # trained with the generator; its own module and optimiser
+    if cfg.encoder_weight > 0:  # trained with the generator; its own optimiser
         encoder = NoiseEncoder(NOISE_ENCODER_PRESETS[cfg.noise_encoder])
         if encoder.config.noise_dim != generator.config.noise_dim:
             raise ValueError(
@@ -556,8 +553,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         **state,
     )
     net_g = run.parallel(generator)
-    if cfg.encoder_weight > 0:
-        net_e = run.parallel(encoder)
+    net_e = run.parallel(encoder) if cfg.encoder_weight > 0 else None
     # the modules to call, each DDP-wrapped when several processes run
     critics = {name: run.parallel(module) for name, module in critics.items()}
 
