@@ -8,8 +8,9 @@ clip of the sets (the clip's first frame as the still, its audio), the generator
 and the blinks per second the protocol's EAR detector finds in them, next to the real crops'.
 (a) says whether the generator has learnt to draw blinks from its noise, (b) whether the noise
 it draws at inference makes them. The EAR traces' correlation with the real one's says how
-closely the eyes follow the real eyes (only encoded noise can know when they close). `--strip PNG` saves, for the first clip in which the detector
-finds a real blink, 12 frames around it: real, from encoded noise, from drawn noise (rows).
+closely the eyes follow the real eyes (only encoded noise can know when they close).
+`--strip PNG` saves, for the first clip in which the detector finds a real blink, the eye band
+of 12 frames around it: real, from encoded noise, from drawn noise (rows).
 """
 
 import argparse
@@ -19,14 +20,13 @@ import numpy as np
 import torch
 
 from talkface.eval.blinks import blink_stats, detect_blinks
+from talkface.eval.protocol import GRID_SETS
 from talkface.models.vougioukas import NOISE_ENCODER_PRESETS, NoiseEncoder
 from talkface.render.neural import to_model_range
 from talkface.render.temporal_gan import GANStream
 from talkface.train import temporal_gan as recipe
 from talkface.train.renderer_data import load_crops
 from talkface.weights import load_model, load_weights
-
-SETS = {"s1-test": ("test", "s1"), "s26-val": ("val", "s26"), "s31-val": ("val", "s31")}
 
 
 def main() -> None:
@@ -35,7 +35,9 @@ def main() -> None:
         "checkpoint", help="a run's last.pt or best.pt (with an encoder)"
     )
     parser.add_argument("--cache", default="cache/grid")
-    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument(
+        "--sets", nargs="+", default=list(GRID_SETS), choices=list(GRID_SETS)
+    )
     parser.add_argument("--limit", type=int, default=10, help="clips per set")
     parser.add_argument("--strip", help="PNG of 12 frames around a real blink")
     args = parser.parse_args()
@@ -56,7 +58,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for name in args.sets:
-        split, speaker = SETS[name]
+        speaker, split = GRID_SETS[name]
         clips = load_crops(
             args.cache,
             split,
@@ -78,15 +80,18 @@ def main() -> None:
                 GANStream(generator, crops[0])(clip["audio"], noise)
                 for noise in (coded, drawn_noise)
             )
-            if args.strip and save_strip(args.strip, crops, from_codes, drawn):
-                args.strip = None  # one strip
             ears = [recipe.crop_ear(v) for v in (crops, from_codes, drawn)]
             if any(e is None for e in ears):
                 continue
+            if args.strip and save_strip(args.strip, ears[0], crops, from_codes, drawn):
+                args.strip = None  # one strip
             rows.append(
                 [blink_stats([e], fps)["rate"] for e in ears]
                 + [np.corrcoef(ears[0], e)[0, 1] for e in ears[1:]]
             )
+        if not rows:
+            print(f"| {name} | 0 (no face found in every video) | | | | | |")
+            continue
         real, from_codes, drawn, coded_corr, drawn_corr = np.mean(rows, 0)
         print(
             f"| {name} | {len(rows)} | {real:.2f} | {from_codes:.2f} | {drawn:.2f} "
@@ -94,11 +99,10 @@ def main() -> None:
         )
 
 
-def save_strip(path: str, real, from_codes, drawn) -> bool:
-    """The eye band of 12 frames from just before the clip's first real blink, twice as big, a
-    row per video; False if the detector finds no blink in the real crops."""
-    ear = recipe.crop_ear(real)
-    blinks = [] if ear is None else detect_blinks(ear)
+def save_strip(path: str, real_ear, real, from_codes, drawn) -> bool:
+    """The eye band of 12 frames from just before the clip's first real blink (in its EAR
+    trace), twice as big, a row per video; False if the real crops show no blink."""
+    blinks = detect_blinks(real_ear)
     if not blinks:
         return False
     start = int(np.clip(blinks[0].start - 2, 0, len(real) - 12))
