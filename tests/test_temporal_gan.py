@@ -360,6 +360,34 @@ def test_validation_finds_the_blinks_of_real_crops_and_none_in_a_still(grid_cach
         assert 1 / 3 <= recipe.blink_rate(clip["crops"], fps) <= 2 / 3, clip["name"]
         still = np.repeat(clip["crops"][:1], len(clip["crops"]), 0)
         assert recipe.blink_rate(still, fps) == 0
+        # the coded eye term's band holds every eye landmark of the real crops
+        eyes = clip["crop_landmarks"][:, 36:48] / 128
+        for axis, (low, high) in ((1, recipe.EYE_ROWS), (0, recipe.EYE_COLUMNS)):
+            assert low < eyes[..., axis].min() and eyes[..., axis].max() < high
+
+
+def test_coded_eye_term_weighs_the_eye_band_alone():
+    cfg = recipe.TemporalGANTrainConfig(
+        **TINY, encoder_weight=1.0, encoder_eye_weight=10.0
+    )
+    real = torch.zeros(1, 2, 3, 32, 32)
+    code = torch.zeros(1, 2, 10)
+
+    def terms(row: int) -> dict:
+        decoded = real.clone()
+        decoded[..., row, 16] = 1.0
+        return recipe.coded_terms(decoded, real, code, code, cfg, 1.0, 0)[0]
+
+    pixels_per_band = 4 * 16  # rows 10-13, columns 8-23 of 32
+    assert terms(row=12)["coded_eyes"].item() == pytest.approx(10 / pixels_per_band)
+    assert (
+        terms(row=4)["coded_eyes"].item() == 0
+    )  # a brow's change: the upper half's L1
+    assert terms(row=4)["coded_l1"].item() > 0
+    plain = recipe.TemporalGANTrainConfig(**TINY, encoder_weight=1.0)
+    assert (
+        "coded_eyes" not in recipe.coded_terms(real, real, code, code, plain, 1.0, 0)[0]
+    )
 
 
 def test_prior_divergence_is_zero_at_the_noise_prior_and_grows_away_from_it():

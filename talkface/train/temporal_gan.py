@@ -28,7 +28,8 @@ encoder beside the generator (BicycleGAN's cVAE path): the real sequence's upper
 into noise, the frames decoded from it must match the real ones in the upper half (L1 x the
 weight; the lower half is the audio's, under the paper's L1), and a KL term (`--kl-weight`,
 ramped in after `--kl-delay` batches) keeps the codes like the N(0, 0.6) noise drawn at
-inference; the discriminators judge frames from drawn noise as before. The encoder is not part
+inference; `--encoder-eye-weight` adds the eye band's L1 of those frames, since the lids are a
+small part of the upper half; the discriminators judge frames from drawn noise as before. The encoder is not part
 of the model.
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
@@ -117,6 +118,9 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # from the start pulls the codes to 0 before the generator has learnt to read them (under
     # Adam a small steady pull outweighs the L1's early noise) and the encoder is never used
     kl_delay: int = 300
+    # weight of the coded frames' L1 on the eye band alone: lids are about 2% of the upper
+    # half, so its L1 teaches brows and hair long before it teaches a blink
+    encoder_eye_weight: float = 0.0
     noise_encoder: str = "noise-encoder-grid"
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
@@ -205,6 +209,19 @@ def upper_half(frames: torch.Tensor) -> torch.Tensor:
     return frames[..., : frames.shape[-2] // 2, :]
 
 
+# the aligned crop's band of both eyes, as fractions of its side (GRID s1 at 128 px: eyes on
+# rows 45-52, corners at columns 41-86; the margin takes other faces and the augmentation)
+EYE_ROWS, EYE_COLUMNS = (0.3, 0.45), (0.25, 0.75)
+
+
+def eye_band(frames: torch.Tensor) -> torch.Tensor:
+    s = frames.shape[-1]
+    (r0, r1), (c0, c1) = (
+        [round(f * s) for f in band] for band in (EYE_ROWS, EYE_COLUMNS)
+    )
+    return frames[..., r0:r1, c0:c1]
+
+
 def diversity_loss(
     fake: torch.Tensor,
     other: torch.Tensor,
@@ -259,15 +276,19 @@ def coded_terms(
     step: int,
 ) -> tuple[dict[str, torch.Tensor], float]:
     """The cVAE path's terms: the upper half's L1 of the frames decoded from the encoded noise
-    (the noise's share: the lower half follows the audio) and the KL of the codes from the
-    noise drawn at inference (weighted by `kl_ramp`); and that KL unweighted (nats per
-    frame), to log."""
+    (the noise's share: the lower half follows the audio), the eye band's if weighted, and the
+    KL of the codes from the noise drawn at inference (weighted by `kl_ramp`); and that KL
+    unweighted (nats per frame), to log."""
     kl = prior_divergence(mean, log_var, noise_std)
     terms = {
         "coded_l1": cfg.encoder_weight
         * (upper_half(decoded) - upper_half(real)).abs().mean(),
         "kl": kl_ramp(step, cfg) * kl,
     }
+    if cfg.encoder_eye_weight > 0:
+        terms["coded_eyes"] = (
+            cfg.encoder_eye_weight * (eye_band(decoded) - eye_band(real)).abs().mean()
+        )
     return terms, kl.item()
 
 
