@@ -301,6 +301,7 @@ def test_outputs_get_ordinary_file_permissions(sample_video):
     assert stat.S_IMODE(sample_video.stat().st_mode) == 0o666 & ~umask
 
 
+@pytest.mark.slow
 def test_texture_renderer_checkpoint_and_debug_video(tmp_path):
     """--renderer takes a texture generator checkpoint; --debug writes crop + landmarks |
     attention | colour panels for the same motion, next to the normal video."""
@@ -395,6 +396,7 @@ def test_bad_motion_files_are_one_line_errors(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_idle_is_a_silent_loop_with_closed_mouth_blinks_and_head_sway(tmp_path):
     out = tmp_path / "idle.mp4"
     args = ["--seconds", "4", "--seed", "1", "--crop-size", "128", "--blink-rate", "1"]

@@ -47,6 +47,7 @@ def run(*args, **kw):
     )
 
 
+@pytest.mark.slow
 def test_cli_streams_a_file_and_stdin_pcm_with_the_lips_of_the_file_pipeline(
     tmp_path, speech
 ):

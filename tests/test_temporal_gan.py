@@ -290,6 +290,7 @@ def test_generate_with_a_temporal_gan_checkpoint(tmp_path, samples):
         talkface.load_pipeline(str(tmp_path / "gan.pt"), renderer="some.pt")
 
 
+@pytest.mark.slow
 def test_cli_generates_and_streams_with_a_temporal_gan_checkpoint(tmp_path):
     import subprocess
     import sys
@@ -405,6 +406,7 @@ def test_prior_divergence_is_zero_at_the_noise_prior_and_grows_away_from_it():
     assert wide == pytest.approx(10 * 0.5 * (3 - np.log(4)), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_noise_encoder_teaches_the_noise_what_the_upper_face_does():
     """The cVAE path: videos of one still and one audio whose upper half lights up at different
     times (a blink: what only the noise can say) are reproduced from their encoded noise once

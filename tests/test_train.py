@@ -18,6 +18,7 @@ def talkface(*args):
     )
 
 
+@pytest.mark.slow
 def test_preprocess_train_resume(tmp_path, grid_dir, grid_cache):
     cache = grid_cache
     files = sorted(cache.rglob("*.npz"))

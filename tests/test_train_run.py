@@ -13,6 +13,8 @@ import torch
 from talkface.errors import TalkfaceError
 from talkface.train.run import build_config, dump_config, log_epoch, plot_log
 
+SLOW = pytest.mark.slow  # CI runs them (.ci/run); the default suite leaves them out
+
 
 @dataclass
 class _Config:
@@ -98,12 +100,15 @@ def _rows(path):
             "sinha",
             ["--model", "sinha-tiny", "--sequence", "8", "--synthetic-voices", "0"],
         ),
-        ("dirfa", ["--model", "dirfa-tiny", "--sequence", "16"]),
-        (
+        pytest.param(
+            "dirfa", ["--model", "dirfa-tiny", "--sequence", "16"], marks=SLOW
+        ),
+        pytest.param(
             "blinks",
             ["--model", "blink-tiny", "--steps-per-epoch", "3", "--val-sequences", "8"],
+            marks=SLOW,
         ),
-        (
+        pytest.param(
             "texture",
             [
                 "--model",
@@ -115,11 +120,13 @@ def _rows(path):
                 "--val-clips",
                 "1",
             ],
+            marks=SLOW,
         ),
-        (
+        pytest.param(
             "vgnet",
             "--model vgnet-tiny --discriminator regression-tiny --steps-per-epoch 2 "
             "--val-clips 1 --sequence 3".split(),
+            marks=SLOW,
         ),
         (
             "temporal-gan",
@@ -127,12 +134,13 @@ def _rows(path):
             "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
             "--steps-per-epoch 2 --val-clips 1 --sequence 11".split(),
         ),
-        (  # with the mode-seeking term: two noise draws per step
+        pytest.param(  # with the mode-seeking term: two noise draws per step
             "temporal-gan",
             "--model temporal-gan-tiny --frame-discriminator frame-tiny "
             "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
             "--steps-per-epoch 2 --val-clips 1 --sequence 11 "
             "--diversity-weight 5".split(),
+            marks=SLOW,
         ),
     ],
 )
@@ -152,6 +160,7 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
     assert saved["train_config"]["batch_size"] == 2 and saved["epoch"] == 1
 
 
+@pytest.mark.slow
 def test_a_discriminator_added_to_a_resumed_run_starts_fresh(grid_cache, tmp_path):
     """A temporal GAN run resumed with the eye-motion discriminator and the noise encoder (not
     in its checkpoint) keeps its generator and other discriminators and trains the new ones
@@ -187,6 +196,7 @@ def test_a_discriminator_added_to_a_resumed_run_starts_fresh(grid_cache, tmp_pat
     )  # resumed and trained on
 
 
+@pytest.mark.slow
 def test_two_processes_train_in_lock_step(grid_cache, tmp_path):
     """torchrun starts 2 ranks (gloo) that train on different batches; DDP averages their
     gradients and rank 0 alone logs and saves, so the weights differ from one process's."""
