@@ -487,6 +487,15 @@ class SyncDiscriminator(nn.Module):
         return self.classify(self.distance(video, audio)[:, None]).squeeze(1)
 
 
+def crop_band(
+    frames: torch.Tensor, rows: tuple[float, float], columns: tuple[float, float]
+) -> torch.Tensor:
+    """(..., S, S) square crops -> the band between `rows` and `columns` (fractions of S)."""
+    s = frames.shape[-1]
+    (r0, r1), (c0, c1) = ([round(f * s) for f in band] for band in (rows, columns))
+    return frames[..., r0:r1, c0:c1]
+
+
 class EyeMotionDiscriminator(nn.Module):
     """(B, T, 3, S, S) video -> (B,) logits judging only how the eye band changes over time.
 
@@ -502,17 +511,8 @@ class EyeMotionDiscriminator(nn.Module):
         self.motion, cin = _spatiotemporal_down(_widths(config.channels, 3))
         self.classify = nn.Linear(2 * cin, 1)
 
-    def band(self, video: torch.Tensor) -> torch.Tensor:
-        """(B, T, 3, h, w) the crop's band of brows and eyes."""
-        s = video.shape[-1]
-        (r0, r1), (c0, c1) = (
-            [round(f * s) for f in fractions]
-            for fractions in (self.config.rows, self.config.columns)
-        )
-        return video[..., r0:r1, c0:c1]
-
     def forward(self, video: torch.Tensor) -> torch.Tensor:
-        eyes = self.band(video)
+        eyes = crop_band(video, self.config.rows, self.config.columns)
         change = (eyes[:, 1:] - eyes[:, :-1]).transpose(1, 2)  # (B, 3, T - 1, h, w)
         moments = self.motion(change).mean((3, 4))  # (B, C, T - 1)
         pooled = torch.cat([moments.amax(2), moments.mean(2)], 1)

@@ -29,8 +29,8 @@ into noise, the frames decoded from it must match the real ones in the upper hal
 weight; the lower half is the audio's, under the paper's L1), and a KL term (`--kl-weight`,
 ramped in after `--kl-delay` batches) keeps the codes like the N(0, 0.6) noise drawn at
 inference; `--encoder-eye-weight` adds the eye band's L1 of those frames, since the lids are a
-small part of the upper half; the discriminators judge frames from drawn noise as before. The encoder is not part
-of the model.
+small part of the upper half; the discriminators judge frames from drawn noise as before. The
+encoder is not part of the model.
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
@@ -66,6 +66,7 @@ from talkface.models.vougioukas import (
     SequenceDiscriminator,
     SyncDiscriminator,
     TemporalGenerator,
+    crop_band,
 )
 from talkface.render.neural import to_model_range
 from talkface.render.temporal_gan import GANFrames
@@ -215,11 +216,7 @@ EYE_ROWS, EYE_COLUMNS = (0.3, 0.45), (0.25, 0.75)
 
 
 def eye_band(frames: torch.Tensor) -> torch.Tensor:
-    s = frames.shape[-1]
-    (r0, r1), (c0, c1) = (
-        [round(f * s) for f in band] for band in (EYE_ROWS, EYE_COLUMNS)
-    )
-    return frames[..., r0:r1, c0:c1]
+    return crop_band(frames, EYE_ROWS, EYE_COLUMNS)
 
 
 def diversity_loss(
