@@ -380,15 +380,13 @@ def test_coded_eye_term_weighs_the_eye_band_alone():
         return recipe.coded_terms(decoded, real, code, code, cfg, 1.0, 0)[0]
 
     pixels_per_band = 4 * 16  # rows 10-13, columns 8-23 of 32
-    assert terms(row=12)["coded_eyes"].item() == pytest.approx(10 / pixels_per_band)
-    assert (
-        terms(row=4)["coded_eyes"].item() == 0
-    )  # a brow's change: the upper half's L1
-    assert terms(row=4)["coded_l1"].item() > 0
+    eyes, brows = terms(row=12), terms(row=4)
+    assert eyes["coded_eyes"].item() == pytest.approx(10 / pixels_per_band)
+    # a brow's change counts in the upper half's L1 only
+    assert brows["coded_eyes"].item() == 0 and brows["coded_l1"].item() > 0
     plain = recipe.TemporalGANTrainConfig(**TINY, encoder_weight=1.0)
-    assert (
-        "coded_eyes" not in recipe.coded_terms(real, real, code, code, plain, 1.0, 0)[0]
-    )
+    unweighted = recipe.coded_terms(real, real, code, code, plain, 1.0, 0)[0]
+    assert "coded_eyes" not in unweighted
 
 
 def test_prior_divergence_is_zero_at_the_noise_prior_and_grows_away_from_it():
