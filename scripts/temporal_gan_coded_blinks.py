@@ -9,8 +9,9 @@ and the blinks per second the protocol's EAR detector finds in them, next to the
 (a) says whether the generator has learnt to draw blinks from its noise, (b) whether the noise
 it draws at inference makes them. The EAR traces' correlation with the real one's says how
 closely the eyes follow the real eyes (only encoded noise can know when they close).
-`--strip PNG` saves, for the first clip in which the detector finds a real blink, the eye band
-of 12 frames around it: real, from encoded noise, from drawn noise (rows).
+`--strip PREFIX` saves, per set, for the first clip in which the detector finds a real blink,
+the eye band of 12 frames around it (PREFIX-SET.png): real, from encoded noise, from drawn
+noise (rows).
 """
 
 import argparse
@@ -39,7 +40,9 @@ def main() -> None:
         "--sets", nargs="+", default=list(GRID_SETS), choices=list(GRID_SETS)
     )
     parser.add_argument("--limit", type=int, default=10, help="clips per set")
-    parser.add_argument("--strip", help="PNG of 12 frames around a real blink")
+    parser.add_argument(
+        "--strip", help="PNG path prefix: 12 frames around a real blink, per set"
+    )
     args = parser.parse_args()
 
     state = load_weights(args.checkpoint)
@@ -68,7 +71,7 @@ def main() -> None:
             extra=("wav",),
         )
         recipe.with_audio(clips)
-        rows = []
+        rows, strip = [], args.strip and f"{args.strip}-{name}.png"
         for i, clip in enumerate(clips):
             fps, crops = float(clip["fps"]), clip["crops"]
             with torch.no_grad():
@@ -83,8 +86,8 @@ def main() -> None:
             ears = [recipe.crop_ear(v) for v in (crops, from_codes, drawn)]
             if any(e is None for e in ears):
                 continue
-            if args.strip and save_strip(args.strip, ears[0], crops, from_codes, drawn):
-                args.strip = None  # one strip
+            if strip and save_strip(strip, ears[0], crops, from_codes, drawn):
+                strip = None  # one a set
             rows.append(
                 [blink_stats([e], fps)["rate"] for e in ears]
                 + [np.corrcoef(ears[0], e)[0, 1] for e in ears[1:]]

@@ -157,6 +157,13 @@ MODELS = {
         lambda c, b, t: (b, t, 3, c.size, c.size),
         1.0,  # frames live in [-1, 1]
     ),
+    "temporal-gan-flow": (
+        vougioukas.TemporalGenerator,
+        vougioukas.PRESETS["temporal-gan-tiny-flow"],
+        _temporal_gan_inputs,
+        lambda c, b, t: (b, t, 3, c.size, c.size),
+        1.0,
+    ),
     "frame-d": (
         vougioukas.FrameDiscriminator,
         vougioukas.FRAME_PRESETS["frame-tiny"],
@@ -480,6 +487,31 @@ def test_temporal_gan_attention_keeps_the_still_where_it_attends():
         vougioukas.TemporalGANConfig(size=32, channels=4)
     )
     assert plain.decoder.out[0].out_channels == 3
+
+
+def test_temporal_gan_flow_moves_the_still_it_keeps():
+    model = _build("temporal-gan-flow").eval()
+    still, audio, noise = _inputs("temporal-gan-flow", batch=1, frames=2)
+    size = model.config.size
+    with torch.no_grad():
+        model.decoder.out[0].bias[3] = 50.0  # attention 1: the (moved) still alone
+        unmoved = model(still, audio, noise)  # a fresh flow head moves nothing
+        torch.testing.assert_close(
+            unmoved, still[:, None].expand(-1, 2, -1, -1, -1), atol=1e-5, rtol=0
+        )
+        # one pixel to the right, in grid units (2 = the width)
+        model.decoder.flow.bias[0] = 2 / (size - 1) / vougioukas.FLOW_SCALE
+        moved = model(still, audio, noise)
+    # each pixel shows the still's pixel to its right; the last column repeats the edge
+    torch.testing.assert_close(
+        moved[..., :-1],
+        still[:, None, ..., 1:].expand(-1, 2, -1, -1, -1),
+        atol=1e-5,
+        rtol=0,
+    )
+    torch.testing.assert_close(moved[..., -1], unmoved[..., -1], atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="attention"):
+        vougioukas.TemporalGANConfig(flow=True)
 
 
 def test_sync_discriminator_is_a_function_of_the_embedding_distance():

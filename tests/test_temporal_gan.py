@@ -456,6 +456,32 @@ def test_noise_encoder_teaches_the_noise_what_the_upper_face_does():
     assert coded > 0.9 * drawn
 
 
+def test_a_run_started_from_another_keeps_its_discriminators_and_encoder(tmp_path):
+    from talkface.train.checkpoint import save_checkpoint
+
+    cfg = recipe.TemporalGANTrainConfig(**TINY)
+    torch.manual_seed(0)
+    earlier = recipe.Discriminators(cfg)
+    encoder = NoiseEncoder(NOISE_ENCODER_PRESETS["noise-encoder-tiny"])
+    save_checkpoint(
+        tmp_path / "run.pt",
+        _generator(),
+        discriminators=earlier.state_dict(),
+        noise_encoder=encoder.state_dict(),
+    )
+    torch.manual_seed(1)
+    fresh = recipe.Discriminators(cfg)
+    eyes = EyeMotionDiscriminator(EYE_PRESETS["eye-tiny"])
+    eyes_before = {k: v.clone() for k, v in eyes.state_dict().items()}
+    recipe.start_critics_from(
+        str(tmp_path / "run.pt"), {"discriminators": fresh, "eye_discriminator": eyes}
+    )
+    for name, value in earlier.state_dict().items():
+        assert torch.equal(value, fresh.state_dict()[name]), name
+    for name, value in eyes.state_dict().items():  # not in the checkpoint: left fresh
+        assert torch.equal(value, eyes_before[name]), name
+
+
 def test_kl_ramps_in_after_its_delay():
     cfg = recipe.TemporalGANTrainConfig(**TINY, kl_weight=0.5, kl_delay=100)
     ramp = [recipe.kl_ramp(step, cfg) for step in (0, 100, 150, 200, 1000)]

@@ -135,3 +135,21 @@ def test_a_run_can_start_from_earlier_weights_of_the_same_generator(tmp_path):
     other = TemporalGenerator(TemporalGANConfig(size=32, channels=8))
     with pytest.raises(ValueError, match="another config"):
         start_from(other, str(tmp_path / "g.pt"))
+    # a flow head added to trained weights starts at no motion: the same frames as before
+    grown = TemporalGenerator(PRESETS["temporal-gan-tiny-flow"])
+    start_from(grown, str(tmp_path / "g.pt"))
+    assert not grown.decoder.flow.weight.any()
+    still, audio = torch.rand(2, 3, 32, 32) * 2 - 1, torch.randn(2, 4, 3200)
+    noise = torch.randn(2, 4, 3)
+    torch.testing.assert_close(
+        grown.eval()(still, audio, noise),
+        trained.eval()(still, audio, noise),
+        atol=1e-5,
+        rtol=0,
+    )
+    # but weights with a flow do not load into a model without one
+    save_checkpoint(tmp_path / "flow.pt", grown)
+    with pytest.raises(ValueError, match="another config"):
+        start_from(
+            TemporalGenerator(PRESETS["temporal-gan-tiny"]), str(tmp_path / "flow.pt")
+        )

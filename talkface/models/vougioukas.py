@@ -6,6 +6,8 @@ Generator (paper 001 sec. 3.1, layer rules from the released `sda` code, narrowe
     z_c[t]      = GRU(AudioEncoder(a_t))                    0.2 s raw-audio window per frame
     z_n[t]      = tanh(GRU(n_t)), n_t ~ N(0, 0.6 I_10)     spontaneous expressions (blinks)
     x[t]        = FrameDecoder([z_c[t] | z_n[t] | z_id], skips)   U-Net transposed convs, tanh
+Not in the paper (config flags): the decoder's output as a colour map mixed with the still by
+an attention map (`attention`), and the still moved by a dense flow before the mix (`flow`).
 Both GRUs carry their state, so the generator streams frame by frame.
 
 Discriminators (sec. 3.2):
@@ -23,10 +25,11 @@ Not in the paper, used in training only (off unless trained with an encoder weig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from talkface.features.align import SAMPLE_RATE
 
@@ -35,6 +38,10 @@ SNIPPET_FRAMES = 5  # the sync discriminator's 0.2 s at 25 fps
 ATTENTION_BIAS = (
     2.0  # the attention map's initial logit: sigmoid(2) = 0.88 of the still
 )
+# the flow head's output unit in grid units (2 = the crop's width): Adam moves every weight
+# by about the learning rate a step, and a flow in grid units straight from a 3x3 conv would
+# jump pixels a step
+FLOW_SCALE = 0.1
 
 
 def _prime_factors(n: int) -> list[int]:
@@ -69,11 +76,20 @@ class TemporalGANConfig:
     # and Sinha et al.'s output): the decoder's coarsest skip is at half size, so drawing whole
     # frames takes long training to look like the person; this starts from the still.
     attention: bool = False
+    # True (with attention): the decoder also draws a dense flow that moves the still's pixels
+    # before the mix, x = a * warp(still, flow) + (1 - a) * colour (first-order-model's dense
+    # motion): lids and lips moved rather than painted, which does not depend on the one face
+    # trained on. Its head starts at zero (no motion), so it can be added to trained weights.
+    flow: bool = False
 
     features = "raw"  # pipelines feed 0.2 s waveform windows, one per video frame
 
     def __post_init__(self):
         _check_square_size(self.size)
+        if self.flow and not self.attention:
+            raise ValueError(
+                "flow moves the still an attention decoder keeps: set attention"
+            )
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,7 @@ class NoiseEncoderConfig:
 
 PRESETS = {
     "temporal-gan-grid": TemporalGANConfig(attention=True),
+    "temporal-gan-grid-flow": TemporalGANConfig(attention=True, flow=True),
     "temporal-gan-tiny": TemporalGANConfig(
         attention=True,
         size=32,
@@ -145,6 +162,7 @@ PRESETS = {
         noise_dim=3,
     ),
 }
+PRESETS["temporal-gan-tiny-flow"] = replace(PRESETS["temporal-gan-tiny"], flow=True)
 FRAME_PRESETS = {
     "frame-grid": FrameDiscriminatorConfig(),
     "frame-tiny": FrameDiscriminatorConfig(size=32, channels=4),
@@ -245,7 +263,8 @@ class FrameDecoder(nn.Module):
 
     latent -> 4 x 4 map; then per skip (coarsest first): concatenate it, a 3x3 transposed conv
     keeps the size, a 4x4 stride-2 transposed conv doubles it; a last 3x3 conv + tanh, or with
-    `attention` a colour map (tanh) and an attention map (sigmoid) mixed with the still."""
+    `attention` a colour map (tanh) and an attention map (sigmoid) mixed with the still (with
+    `flow`, the still moved by a dense flow of another 3x3 conv, in FLOW_SCALE grid units)."""
 
     def __init__(self, config: TemporalGANConfig, latent: int):
         super().__init__()
@@ -279,25 +298,49 @@ class FrameDecoder(nn.Module):
                 self.out[0].bias[3] = ATTENTION_BIAS
         else:
             self.out = nn.Sequential(nn.Conv2d(cin, 3, 3, 1, 1), nn.Tanh())
+        if config.flow:
+            self.flow = nn.Conv2d(cin, 2, 3, 1, 1)
+            nn.init.zeros_(self.flow.weight)  # no motion until trained
+            nn.init.zeros_(self.flow.bias)
+        else:
+            self.flow = None
 
     def forward(
         self,
         latent: torch.Tensor,
         skips: list[torch.Tensor],
         still: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Frames and (attention decoders) the attention maps."""
         x = self.stem(latent[:, :, None, None])
         for block, skip in zip(self.blocks, reversed(skips)):
             x = block(torch.cat([x, skip], 1))
         if not self.attention:
-            return self.out(x)
+            return self.out(x), None
         colour, attention = self.maps(x)
-        return attention * still + (1 - attention) * colour
+        if self.flow is not None:
+            still = warp(still, FLOW_SCALE * self.flow(x))
+        return attention * still + (1 - attention) * colour, attention
 
     def maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The last features -> (N, 3, S, S) colour map and (N, 1, S, S) attention map."""
         out = self.out(x)
         return torch.tanh(out[:, :3]), torch.sigmoid(out[:, 3:])
+
+
+def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """(N, C, S, S) image sampled at each pixel's position + (N, 2, S, S) flow (x, y in grid
+    units: 2 = the image's width), bilinear, edges repeated."""
+    n, _, h, w = image.shape
+    ys, xs = torch.meshgrid(
+        torch.linspace(-1, 1, h, device=image.device),
+        torch.linspace(-1, 1, w, device=image.device),
+        indexing="ij",
+    )
+    grid = torch.stack([xs, ys], -1) + flow.permute(0, 2, 3, 1)
+    return F.grid_sample(
+        image, grid, mode="bilinear", padding_mode="border", align_corners=True
+    )
 
 
 @dataclass
@@ -306,6 +349,8 @@ class GeneratorState:
 
     content: torch.Tensor | None = None  # (1, B, content_dim)
     noise: torch.Tensor | None = None  # (1, B, noise_dim)
+    # the last frames' attention maps (B, T, 1, S, S) of an attention decoder, not carried
+    attention: torch.Tensor | None = None
 
 
 @dataclass
@@ -319,6 +364,10 @@ class Identity:
 
 class TemporalGenerator(nn.Module):
     """Still image + raw audio windows (+ Gaussian noise) -> frames (paper 001 fig. 3)."""
+
+    # config flags whose modules start "off" (the output stays as it was), with their
+    # parameters' prefix: weights trained without one load into a model with it (--init)
+    ADDED_MODULES = {"flow": "decoder.flow."}
 
     def __init__(self, config: TemporalGANConfig):
         super().__init__()
@@ -371,15 +420,23 @@ class TemporalGenerator(nn.Module):
         )
         skips = [s.repeat_interleave(t, 0) for s in identity.skips]
         still = identity.still.repeat_interleave(t, 0)
-        frames = self.decoder(latent.flatten(0, 1), skips, still)
-        return frames.unflatten(0, (b, t)), GeneratorState(content_state, noise_state)
+        frames, attention = self.decoder(latent.flatten(0, 1), skips, still)
+        state = GeneratorState(content_state, noise_state)
+        if attention is not None:
+            state.attention = attention.unflatten(0, (b, t))
+        return frames.unflatten(0, (b, t)), state
 
     def forward(
-        self, still: torch.Tensor, audio: torch.Tensor, noise: torch.Tensor
-    ) -> torch.Tensor:
-        """(B, 3, S, S) still, (B, T, AUDIO_WINDOW) audio, (B, T, noise_dim) -> (B, T, 3, S, S)."""
-        frames, _ = self.decode(self.encode_identity(still), audio, noise)
-        return frames
+        self,
+        still: torch.Tensor,
+        audio: torch.Tensor,
+        noise: torch.Tensor,
+        attention: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, S, S) still, (B, T, AUDIO_WINDOW) audio, (B, T, noise_dim) -> (B, T, 3, S, S)
+        frames (and with `attention`, an attention decoder's (B, T, 1, S, S) maps)."""
+        frames, state = self.decode(self.encode_identity(still), audio, noise)
+        return (frames, state.attention) if attention else frames
 
 
 def _leaky_down(cin: int, cout: int, norm: bool, conv=nn.Conv2d, **kw) -> nn.Sequential:

@@ -239,21 +239,34 @@ def renderer_data(cfg: RendererTrainConfig, main: bool, size: int):
 
 def start_from(generator: torch.nn.Module, init: str) -> None:
     """Load `init`'s weights into the generator (nothing when `init` is empty); the checkpoint
-    must hold the same architecture and config."""
+    must hold the same architecture and config, but for flags of the generator's
+    `ADDED_MODULES` that it turns on and the checkpoint had off: those modules keep their
+    initial ("off") weights."""
     if not init:
         return
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from talkface.weights import load_model, load_weights
 
     checkpoint = load_weights(init)
-    same = checkpoint.get("architecture") == type(generator).__name__
-    if not same or load_model(checkpoint).config != generator.config:
-        raise ValueError(
-            f"{init} holds a {checkpoint.get('architecture')} with another config than "
-            f"{type(generator).__name__}({asdict(generator.config)})"
-        )
-    generator.load_state_dict(load_model(checkpoint).state_dict())
+    problem = ValueError(
+        f"{init} holds a {checkpoint.get('architecture')} with another config than "
+        f"{type(generator).__name__}({asdict(generator.config)})"
+    )
+    if checkpoint.get("architecture") != type(generator).__name__:
+        raise problem
+    earlier = load_model(checkpoint)
+    added = {
+        flag: prefix
+        for flag, prefix in getattr(generator, "ADDED_MODULES", {}).items()
+        if getattr(generator.config, flag) and not getattr(earlier.config, flag)
+    }
+    if earlier.config != replace(generator.config, **dict.fromkeys(added, False)):
+        raise problem
+    missing, unexpected = generator.load_state_dict(earlier.state_dict(), strict=False)
+    assert not unexpected and all(  # what load_model built matches but for `added`
+        k.startswith(tuple(added.values())) for k in missing
+    ), (missing, unexpected)
 
 
 def adversarial_setup(run, generator, discriminator, lr: float):

@@ -78,6 +78,7 @@ from talkface.train.renderer_data import (
     start_from,
 )
 from talkface.train.run import TrainRun
+from talkface.weights import load_weights
 
 MIN_SHIFT = 3  # frames between a snippet and its out-of-sync audio (0.12 s at 25 fps)
 
@@ -123,6 +124,10 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # half, so its L1 teaches brows and hair long before it teaches a blink
     encoder_eye_weight: float = 0.0
     noise_encoder: str = "noise-encoder-grid"
+    # not in the paper: Sinha et al.'s attention regulariser, weight x mean (1 - a)^2 of an
+    # attention decoder's maps: keep (or, with a flow, move) the still's pixels rather than
+    # paint them, which is what carries to faces never trained on
+    attention_weight: float = 0.0
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -489,6 +494,21 @@ def sync_score(metrics: dict) -> float:
     return float(np.mean(in_sync) + np.mean(likeness) / 1000)
 
 
+CRITICS = ("discriminators", "eye_discriminator", "noise_encoder")
+
+
+def start_critics_from(init: str, modules: dict[str, torch.nn.Module]) -> None:
+    """Load into `modules` those the `init` checkpoint holds (a run's discriminators, eye
+    discriminator, noise encoder; shipped weights hold none): a run that continues an earlier
+    run's generator keeps the judges and the encoder it was trained with."""
+    if not init:
+        return
+    checkpoint = load_weights(init)
+    for name, module in modules.items():
+        if name in checkpoint:
+            module.load_state_dict(checkpoint[name])
+
+
 def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
@@ -560,6 +580,10 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             )
         opt_e = adam(encoder.parameters(), cfg.lr)
         state.update(noise_encoder=encoder, optimizer_encoder=opt_e)
+    start_critics_from(
+        cfg.init,
+        {name: module for name, module in state.items() if name in CRITICS},
+    )
     run.resume(
         generator,
         added=(
@@ -592,17 +616,22 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                 other_z = generator.sample_noise(b, t, noise)
             elif net_e is not None:  # the real sequence's noise
                 other_z, mean, log_var = encode_noise(net_e, batch.real)
+            maps = cfg.attention_weight > 0
             if other_z is None:
-                fake = net_g(batch.still, batch.audio, z)
+                fake = net_g(batch.still, batch.audio, z, attention=maps)
             else:
                 # both noises in one call (DDP allows one forward per backward);
                 # the identity encoder's batch norm sees duplicates: one draw's statistics
-                both = net_g(
+                fake = net_g(
                     batch.still.repeat(2, 1, 1, 1),
                     batch.audio.repeat(2, 1, 1),
                     torch.cat([z, other_z]),
+                    attention=maps,
                 )
-                fake, other = both[:b], both[b:]
+            if maps:
+                fake, attention = fake
+            if other_z is not None:
+                fake, other = fake[:b], fake[b:]
             pick = torch.from_numpy(rng.integers(t, size=b))  # S(x): a uniform frame
             # 3. Discriminator step on real and generated data
             d_terms = discriminator_losses(critics, batch, fake, pick, cfg)
@@ -617,6 +646,10 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
             if cfg.diversity_weight > 0:
                 g_terms["diversity"] = cfg.diversity_weight * diversity_loss(
                     fake, other, z, other_z, cfg.diversity_cap, cfg.diversity_pool
+                )
+            if maps:
+                g_terms["attention"] = (
+                    cfg.attention_weight * (1 - attention).pow(2).mean()
                 )
             logged = {}
             if net_e is not None:
