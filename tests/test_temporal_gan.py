@@ -482,6 +482,17 @@ def test_a_run_started_from_another_keeps_its_discriminators_and_encoder(tmp_pat
         assert torch.equal(value, eyes_before[name]), name
 
 
+def test_a_flow_head_trains_at_its_own_rate():
+    cfg = recipe.TemporalGANTrainConfig(**TINY, lr=1e-4, flow_lr=1e-3)
+    plain = recipe.generator_optimizer(_generator(), cfg)
+    assert [g["lr"] for g in plain.param_groups] == [1e-4]
+    flow = TemporalGenerator(PRESETS["temporal-gan-tiny-flow"])
+    groups = recipe.generator_optimizer(flow, cfg).param_groups
+    assert [g["lr"] for g in groups] == [1e-4, 1e-3]
+    assert groups[1]["params"] == list(flow.decoder.flow.parameters())
+    assert sum(len(g["params"]) for g in groups) == len(list(flow.parameters()))
+
+
 def test_kl_ramps_in_after_its_delay():
     cfg = recipe.TemporalGANTrainConfig(**TINY, kl_weight=0.5, kl_delay=100)
     ramp = [recipe.kl_ramp(step, cfg) for step in (0, 100, 150, 200, 1000)]

@@ -128,6 +128,9 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # attention decoder's maps: keep (or, with a flow, move) the still's pixels rather than
     # paint them, which is what carries to faces never trained on
     attention_weight: float = 0.0
+    # a flow decoder's head (preset `...-flow`): it starts at no motion and moves in
+    # FLOW_SCALE units, so at the generator's rate lids would take thousands of steps to move
+    flow_lr: float = 1e-3
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -494,6 +497,20 @@ def sync_score(metrics: dict) -> float:
     return float(np.mean(in_sync) + np.mean(likeness) / 1000)
 
 
+def generator_optimizer(
+    generator: TemporalGenerator, cfg: TemporalGANTrainConfig
+) -> torch.optim.Adam:
+    """Adam (the paper's betas) at cfg.lr, a flow decoder's head at cfg.flow_lr."""
+    flow = generator.decoder.flow
+    if flow is None:
+        return torch.optim.Adam(generator.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    rest = [
+        p for n, p in generator.named_parameters() if not n.startswith("decoder.flow.")
+    ]
+    groups = [{"params": rest}, {"params": flow.parameters(), "lr": cfg.flow_lr}]
+    return torch.optim.Adam(groups, lr=cfg.lr, betas=(0.5, 0.999))
+
+
 CRITICS = ("discriminators", "eye_discriminator", "noise_encoder")
 
 
@@ -543,7 +560,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
     def adam(params, lr):
         return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
 
-    opt_g = adam(generator.parameters(), cfg.lr)
+    opt_g = generator_optimizer(generator, cfg)
     opt_d = adam(
         [
             {"params": discriminators.frame.parameters(), "lr": cfg.lr},
