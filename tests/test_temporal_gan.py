@@ -367,6 +367,33 @@ def test_validation_finds_the_blinks_of_real_crops_and_none_in_a_still(grid_cach
             assert low < eyes[..., axis].min() and eyes[..., axis].max() < high
 
 
+def test_flow_teacher_moves_the_still_towards_each_real_frame(grid_cache):
+    """The warp renderer's motion from the still's landmarks to a frame's, as a flow in grid
+    units, moves the still's mouth and eyes towards the real frame's (real GRID crops, mirrored
+    or not), and the flow term is 0 for the teacher's own flow and counts pixels."""
+    from talkface.models.vougioukas import warp
+    from talkface.train.renderer_data import load_crops
+
+    clips = load_crops(grid_cache, "train", 128, extra=("wav",))
+    recipe.with_audio(clips)
+    cfg = recipe.TemporalGANTrainConfig(
+        **{**TINY, "model": "temporal-gan-tiny-flow"}, batch_size=6, flow_weight=1.0
+    )
+    batch = recipe.make_batch(clips, cfg, np.random.default_rng(0))
+    assert batch.flow.shape == (6, 16, 2, 128, 128)
+    b, t = batch.real.shape[:2]
+    still = batch.still.repeat_interleave(t, 0)
+    moved = warp(still, batch.flow.flatten(0, 1)).unflatten(0, (b, t))
+    kept = batch.still[:, None].expand_as(batch.real)
+    for rows in (slice(75, 110), slice(40, 60)):  # mouth, eyes
+        region = (..., rows, slice(30, 98))
+        error = (moved - batch.real)[region].abs().mean()
+        assert error < 0.9 * (kept - batch.real)[region].abs().mean()
+    assert recipe.flow_error(batch.flow, batch.flow) == 0
+    one_pixel = torch.full_like(batch.flow, 2 / 127)
+    assert recipe.flow_error(batch.flow + one_pixel, batch.flow) == pytest.approx(1)
+
+
 def test_coded_eye_term_weighs_the_eye_band_alone():
     cfg = recipe.TemporalGANTrainConfig(
         **TINY, encoder_weight=1.0, encoder_eye_weight=10.0

@@ -134,12 +134,12 @@ def _rows(path):
             "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
             "--steps-per-epoch 2 --val-clips 1 --sequence 11".split(),
         ),
-        pytest.param(  # the mode-seeking term (two noise draws a step), a flow decoder
-            "temporal-gan",  # and the attention regulariser
+        pytest.param(  # the mode-seeking term (two noise draws a step), a flow decoder,
+            "temporal-gan",  # its teacher and the attention regulariser
             "--model temporal-gan-tiny-flow --frame-discriminator frame-tiny "
             "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
             "--steps-per-epoch 2 --val-clips 1 --sequence 11 "
-            "--diversity-weight 5 --attention-weight 1".split(),
+            "--diversity-weight 5 --attention-weight 1 --flow-weight 1".split(),
             marks=SLOW,
         ),
     ],
@@ -154,8 +154,9 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
     run = tmp_path / "run"
     rows = _rows(run / "log.csv")
     assert [r["epoch"] for r in rows] == ["0", "1"]
-    if "--attention-weight" in flags:
-        assert all(float(r["attention"]) > 0 for r in rows)
+    for term in ("attention", "flow"):  # the flow decoder's terms, when asked for
+        if f"--{term}-weight" in flags:
+            assert all(float(r[term]) > 0 for r in rows), term
     for name in ("best.pt", "last.pt", "config.yaml", "loss.png"):
         assert (run / name).exists(), name
     assert list((run / "tensorboard").iterdir())

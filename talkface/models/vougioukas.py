@@ -25,7 +25,7 @@ Not in the paper, used in training only (off unless trained with an encoder weig
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -310,17 +310,20 @@ class FrameDecoder(nn.Module):
         latent: torch.Tensor,
         skips: list[torch.Tensor],
         still: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Frames and (attention decoders) the attention maps."""
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Frames and the maps they were mixed from: an attention decoder's "attention"
+        (N, 1, S, S) and a flow decoder's "flow" (N, 2, S, S, grid units: 2 = the width)."""
         x = self.stem(latent[:, :, None, None])
         for block, skip in zip(self.blocks, reversed(skips)):
             x = block(torch.cat([x, skip], 1))
         if not self.attention:
-            return self.out(x), None
+            return self.out(x), {}
         colour, attention = self.maps(x)
+        maps = {"attention": attention}
         if self.flow is not None:
-            still = warp(still, FLOW_SCALE * self.flow(x))
-        return attention * still + (1 - attention) * colour, attention
+            maps["flow"] = FLOW_SCALE * self.flow(x)
+            still = warp(still, maps["flow"])
+        return attention * still + (1 - attention) * colour, maps
 
     def maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The last features -> (N, 3, S, S) colour map and (N, 1, S, S) attention map."""
@@ -349,8 +352,8 @@ class GeneratorState:
 
     content: torch.Tensor | None = None  # (1, B, content_dim)
     noise: torch.Tensor | None = None  # (1, B, noise_dim)
-    # the last frames' attention maps (B, T, 1, S, S) of an attention decoder, not carried
-    attention: torch.Tensor | None = None
+    # the last frames' decoder maps (attention, flow: (B, T, C, S, S)), not carried
+    maps: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass
@@ -420,10 +423,9 @@ class TemporalGenerator(nn.Module):
         )
         skips = [s.repeat_interleave(t, 0) for s in identity.skips]
         still = identity.still.repeat_interleave(t, 0)
-        frames, attention = self.decoder(latent.flatten(0, 1), skips, still)
+        frames, maps = self.decoder(latent.flatten(0, 1), skips, still)
         state = GeneratorState(content_state, noise_state)
-        if attention is not None:
-            state.attention = attention.unflatten(0, (b, t))
+        state.maps = {name: m.unflatten(0, (b, t)) for name, m in maps.items()}
         return frames.unflatten(0, (b, t)), state
 
     def forward(
@@ -431,12 +433,12 @@ class TemporalGenerator(nn.Module):
         still: torch.Tensor,
         audio: torch.Tensor,
         noise: torch.Tensor,
-        attention: bool = False,
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        maps: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """(B, 3, S, S) still, (B, T, AUDIO_WINDOW) audio, (B, T, noise_dim) -> (B, T, 3, S, S)
-        frames (and with `attention`, an attention decoder's (B, T, 1, S, S) maps)."""
+        frames (and with `maps`, the decoder's (B, T, C, S, S) maps by name)."""
         frames, state = self.decode(self.encode_identity(still), audio, noise)
-        return (frames, state.attention) if attention else frames
+        return (frames, state.maps) if maps else frames
 
 
 def _leaky_down(cin: int, cout: int, norm: bool, conv=nn.Conv2d, **kw) -> nn.Sequential:

@@ -10,6 +10,8 @@ drawn along the closing lid, instead of the lashes and lid crease stretched down
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from talkface.face.align import FaceCrop, mean_face
@@ -127,6 +129,61 @@ def mesh_triangles(size: int) -> np.ndarray:
     return np.array(triangles, np.int32)
 
 
+def pixel_grid(size: int) -> np.ndarray:
+    """(size * size, 3) float32 homogeneous pixel coordinates [x, y, 1], row by row."""
+    ys, xs = np.mgrid[0:size, 0:size]
+    return np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float32)
+
+
+def sampling_map(
+    source: np.ndarray,
+    target: np.ndarray,
+    triangles: np.ndarray,
+    grid: np.ndarray,
+) -> np.ndarray:
+    """(S, S, 2) float32: for each pixel of the target, the source position it shows, when the
+    mesh `triangles` over the `source` points (crop px, with border anchors) moves to `target`
+    (piecewise affine); pixels no triangle covers stay put. `grid` is `pixel_grid(S)`."""
+    import cv2
+
+    size = int(round(np.sqrt(len(grid))))
+    dst = target.astype(np.float64)[triangles]  # (K, 3, 2)
+    src = source.astype(np.float64)[triangles]
+    # per-triangle affine A_k with [x, y, 1] @ A_k = source position of target pixel (x, y)
+    homog = np.concatenate([dst, np.ones((len(dst), 3, 1))], axis=2)  # (K, 3, 3)
+    ok = np.abs(np.linalg.det(homog)) > 1e-6
+    affines = np.zeros((len(dst) + 1, 3, 2), np.float32)
+    affines[0] = [[1, 0], [0, 1], [0, 0]]  # id 0: pixels no triangle covers stay put
+    affines[1:][ok] = np.linalg.solve(homog[ok], src[ok]).astype(np.float32)
+    index = np.zeros((size, size), np.uint8 if len(dst) < 255 else np.uint16)
+    for k in np.flatnonzero(ok):
+        cv2.fillConvexPoly(
+            index,
+            np.round(dst[k] * 16).astype(np.int32),
+            int(k + 1),
+            cv2.LINE_8,
+            shift=4,
+        )
+    chosen = affines[index.reshape(-1)]  # (P, 3, 2)
+    return np.einsum("pi,pij->pj", grid, chosen).reshape(size, size, 2)
+
+
+@functools.lru_cache(maxsize=4)
+def _mesh(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return mesh_triangles(size), _border_anchors(size), pixel_grid(size)
+
+
+def landmark_flow(source: np.ndarray, target: np.ndarray, size: int) -> np.ndarray:
+    """(S, S, 2) float32 pixel offsets (x, y): where each pixel of a crop with 68 landmarks
+    `target` comes from in a crop with landmarks `source`, minus its own position: the warp
+    renderer's motion without its painting."""
+    triangles, anchors, grid = _mesh(size)
+    maps = sampling_map(
+        np.vstack([source, anchors]), np.vstack([target, anchors]), triangles, grid
+    )
+    return maps - grid[:, :2].reshape(size, size, 2)
+
+
 class WarpRenderer:
     """Render frames of one identity crop from target landmarks (crop pixels)."""
 
@@ -136,10 +193,7 @@ class WarpRenderer:
         self.anchors = _border_anchors(size)
         self.triangles = mesh_triangles(size)
         self.source = np.vstack([crop.landmarks, self.anchors]).astype(np.float64)
-        ys, xs = np.mgrid[0:size, 0:size]
-        self.grid = (
-            np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float32)
-        )
+        self.grid = pixel_grid(size)
         self.image = crop.image
         self.lip_rgb, self.skin_rgb = self._sample_colours()
         self.lid_rgb, self.lash_rgb = zip(*(self._lid_colours(e, b) for e, b in EYES))
@@ -233,31 +287,8 @@ class WarpRenderer:
     def warp(self, landmarks: np.ndarray) -> np.ndarray:
         import cv2
 
-        size = self.crop.size
-        target = np.vstack([landmarks, self.anchors]).astype(np.float64)
-        dst = target[self.triangles]  # (K, 3, 2)
-        src = self.source[self.triangles]
-        # per-triangle affine A_k with [x, y, 1] @ A_k = source position of target pixel (x, y)
-        homog = np.concatenate([dst, np.ones((len(dst), 3, 1))], axis=2)  # (K, 3, 3)
-        ok = np.abs(np.linalg.det(homog)) > 1e-6
-        affines = np.zeros((len(dst) + 1, 3, 2), np.float32)
-        affines[0] = [
-            [1, 0],
-            [0, 1],
-            [0, 0],
-        ]  # id 0: pixels no triangle covers stay put
-        affines[1:][ok] = np.linalg.solve(homog[ok], src[ok]).astype(np.float32)
-        index = np.zeros((size, size), np.uint8 if len(dst) < 255 else np.uint16)
-        for k in np.flatnonzero(ok):
-            cv2.fillConvexPoly(
-                index,
-                np.round(dst[k] * 16).astype(np.int32),
-                int(k + 1),
-                cv2.LINE_8,
-                shift=4,
-            )
-        chosen = affines[index.reshape(-1)]  # (P, 3, 2)
-        maps = np.einsum("pi,pij->pj", self.grid, chosen).reshape(size, size, 2)
+        target = np.vstack([landmarks, self.anchors])
+        maps = sampling_map(self.source, target, self.triangles, self.grid)
         # bicubic: bilinear resampling softened the face to 0.81x the real crops' sharpness
         # (CPBD, s31); bicubic keeps 0.95x at an SSIM cost of 0.002 (docs/results.md)
         return cv2.remap(

@@ -70,6 +70,7 @@ from talkface.models.vougioukas import (
 )
 from talkface.render.neural import to_model_range
 from talkface.render.temporal_gan import GANFrames
+from talkface.render.warp import landmark_flow
 from talkface.train.renderer_data import (
     Augment,
     RendererTrainConfig,
@@ -128,6 +129,11 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # attention decoder's maps: keep (or, with a flow, move) the still's pixels rather than
     # paint them, which is what carries to faces never trained on
     attention_weight: float = 0.0
+    # not in the paper: weight of a flow decoder's teacher, the L1 (in pixels) of its flow
+    # against the warp renderer's motion from the still's landmarks to each real frame's
+    # (landmarks teach in training only): lower half for drawn noise (the audio's share),
+    # the whole crop for the real video's encoded noise (which knows the lids)
+    flow_weight: float = 0.0
     # a flow decoder's head (preset `...-flow`): it starts at no motion and moves in
     # FLOW_SCALE units, so at the generator's rate lids would take thousands of steps to move
     flow_lr: float = 1e-3
@@ -153,6 +159,11 @@ class TemporalGANTrainConfig(RendererTrainConfig):
             raise ValueError(
                 f"diversity_pool must be at least 1 pixel, got {self.diversity_pool}"
             )
+        if self.flow_weight > 0 and not PRESETS[self.model].flow:
+            raise ValueError(
+                f"flow_weight teaches a flow decoder; {self.model!r} has none "
+                "(use a `-flow` preset)"
+            )
         if self.encoder_weight > 0 and self.diversity_weight > 0:
             raise ValueError(
                 "encoder_weight and diversity_weight each double the generator's batch; "
@@ -175,12 +186,16 @@ class GANBatch:
     audio: torch.Tensor  # (B, T, AUDIO_WINDOW)
     snippet: torch.Tensor  # (B,) first frame of each sample's sync snippet
     shifted: torch.Tensor  # (B, AUDIO_WINDOW) out-of-sync audio for that snippet
+    # (B, T, 2, S, S) the warp renderer's motion from the still's landmarks to each frame's,
+    # in grid units (2 = the width): a flow decoder's teacher (only with a flow weight)
+    flow: torch.Tensor | None = None
 
 
 def make_batch(
     clips: list[dict], cfg: TemporalGANTrainConfig, rng: np.random.Generator
 ) -> GANBatch:
-    stills, reals, audios, snippets, shifted = [], [], [], [], []
+    stills, reals, audios, snippets, shifted, flows = [], [], [], [], [], []
+    size = clips[0]["crops"].shape[1]
     for _ in range(cfg.batch_size):
         clip = clips[rng.integers(len(clips))]
         crops, windows = clip["crops"], clip["audio"]
@@ -191,8 +206,17 @@ def make_batch(
                 t0 = rng.choice(shut) - rng.integers(cfg.sequence)
                 t0 = int(np.clip(t0, 0, len(crops) - cfg.sequence))
         aug = Augment(cfg, rng)
-        stills.append(aug.image(crops[rng.integers(len(crops))]))
+        k = rng.integers(len(crops))
+        stills.append(aug.image(crops[k]))
         reals.append([aug.image(c) for c in crops[t0 : t0 + cfg.sequence]])
+        if cfg.flow_weight > 0:
+            points = aug.landmarks(clip["crop_landmarks"], size)
+            flows.append(
+                [
+                    landmark_flow(points[k], p, size)
+                    for p in points[t0 : t0 + cfg.sequence]
+                ]
+            )
         audios.append(windows[t0 : t0 + cfg.sequence])
         # the snippet's 0.2 s of audio is the window of its middle frame (5 frames = 0.2 s);
         # its out-of-sync audio comes from at least MIN_SHIFT frames away in the same clip
@@ -207,7 +231,16 @@ def make_batch(
         torch.from_numpy(np.stack(audios)).float(),
         torch.from_numpy(np.array(snippets)),
         torch.from_numpy(np.stack(shifted)).float(),
+        # pixels -> grid units (align_corners: pixel 0 at -1, pixel S - 1 at +1)
+        torch.from_numpy(np.stack(flows)).permute(0, 1, 4, 2, 3) * (2 / (size - 1))
+        if flows
+        else None,
     )
+
+
+def flow_error(flow: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean |flow - target| of (B, T, 2, S, S) flows in grid units, in pixels."""
+    return (flow - target).abs().mean() * ((flow.shape[-1] - 1) / 2)
 
 
 def lower_half(frames: torch.Tensor) -> torch.Tensor:
@@ -633,9 +666,9 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                 other_z = generator.sample_noise(b, t, noise)
             elif net_e is not None:  # the real sequence's noise
                 other_z, mean, log_var = encode_noise(net_e, batch.real)
-            maps = cfg.attention_weight > 0
+            want_maps = cfg.attention_weight > 0 or cfg.flow_weight > 0
             if other_z is None:
-                fake = net_g(batch.still, batch.audio, z, attention=maps)
+                fake = net_g(batch.still, batch.audio, z, maps=want_maps)
             else:
                 # both noises in one call (DDP allows one forward per backward);
                 # the identity encoder's batch norm sees duplicates: one draw's statistics
@@ -643,10 +676,11 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                     batch.still.repeat(2, 1, 1, 1),
                     batch.audio.repeat(2, 1, 1),
                     torch.cat([z, other_z]),
-                    attention=maps,
+                    maps=want_maps,
                 )
-            if maps:
-                fake, attention = fake
+            maps = {}
+            if want_maps:
+                fake, maps = fake
             if other_z is not None:
                 fake, other = fake[:b], fake[b:]
             pick = torch.from_numpy(rng.integers(t, size=b))  # S(x): a uniform frame
@@ -664,10 +698,19 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                 g_terms["diversity"] = cfg.diversity_weight * diversity_loss(
                     fake, other, z, other_z, cfg.diversity_cap, cfg.diversity_pool
                 )
-            if maps:
+            if cfg.attention_weight > 0:
                 g_terms["attention"] = (
-                    cfg.attention_weight * (1 - attention).pow(2).mean()
+                    cfg.attention_weight * (1 - maps["attention"]).pow(2).mean()
                 )
+            if cfg.flow_weight > 0:
+                flow = maps["flow"]
+                g_terms["flow"] = cfg.flow_weight * flow_error(
+                    lower_half(flow[:b]), lower_half(batch.flow)
+                )
+                if net_e is not None:  # the encoded noise knows the lids: whole crops
+                    g_terms["coded_flow"] = cfg.flow_weight * flow_error(
+                        flow[b:], batch.flow
+                    )
             logged = {}
             if net_e is not None:
                 coded, logged["kl_nats"] = coded_terms(
