@@ -424,9 +424,10 @@ class TemporalGenerator(nn.Module):
         skips = [s.repeat_interleave(t, 0) for s in identity.skips]
         still = identity.still.repeat_interleave(t, 0)
         frames, maps = self.decoder(latent.flatten(0, 1), skips, still)
-        state = GeneratorState(content_state, noise_state)
-        state.maps = {name: m.unflatten(0, (b, t)) for name, m in maps.items()}
-        return frames.unflatten(0, (b, t)), state
+        maps = {name: m.unflatten(0, (b, t)) for name, m in maps.items()}
+        return frames.unflatten(0, (b, t)), GeneratorState(
+            content_state, noise_state, maps
+        )
 
     def forward(
         self,

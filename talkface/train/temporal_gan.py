@@ -537,9 +537,8 @@ def generator_optimizer(
     flow = generator.decoder.flow
     if flow is None:
         return torch.optim.Adam(generator.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    rest = [
-        p for n, p in generator.named_parameters() if not n.startswith("decoder.flow.")
-    ]
+    head = {id(p) for p in flow.parameters()}
+    rest = [p for p in generator.parameters() if id(p) not in head]
     groups = [{"params": rest}, {"params": flow.parameters(), "lr": cfg.flow_lr}]
     return torch.optim.Adam(groups, lr=cfg.lr, betas=(0.5, 0.999))
 
