@@ -537,11 +537,19 @@ class SyncDiscriminator(nn.Module):
         self.audio = AudioEncoder(config.audio_channels, config.embedding)
         self.classify = nn.Linear(1, 1)
 
+    def embed_video(self, video: torch.Tensor) -> torch.Tensor:
+        return self.video(video.flatten(1, 2))
+
+    def embed_audio(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.audio(audio)
+
+    @staticmethod
+    def embedding_distance(v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return (v - a).pow(2).sum(-1).add(1e-8).sqrt()
+
     def distance(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         """(B,) Euclidean distance between the snippet's video and audio embeddings."""
-        v = self.video(video.flatten(1, 2))
-        a = self.audio(audio)
-        return (v - a).pow(2).sum(1).add(1e-8).sqrt()
+        return self.embedding_distance(self.embed_video(video), self.embed_audio(audio))
 
     def forward(self, video: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         return self.classify(self.distance(video, audio)[:, None]).squeeze(1)
