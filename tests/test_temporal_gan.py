@@ -162,6 +162,35 @@ def test_batch_snippets_take_their_middle_frames_audio_and_shifted_audio_is_far(
         assert not torch.equal(batch.shifted[b], audio[b])
 
 
+def test_other_voice_changes_pitch_and_level_but_keeps_each_window_on_its_frame():
+    """A 200 Hz tone played 1.15x as fast reads 230 Hz, its window centres (the frames'
+    moments) unmoved; the gain stays within its range; default settings leave the audio."""
+    n, fps = 30, 25.0
+    t = np.arange(int(n / fps * 16000)) / 16000
+    clip = {"crops": np.zeros((n, 32, 32, 3), np.uint8), "fps": fps}
+    clip["wav"] = (0.5 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    recipe.with_audio([clip])
+    plain = clip["audio"]
+    rng = np.random.default_rng(0)
+    cfg = _config(audio_rate=0.15, audio_gain=2.0)
+    for _ in range(20):
+        state = rng.bit_generator.state
+        rate = np.exp(rng.uniform(-1, 1) * np.log(1.15))
+        gain = np.exp(rng.uniform(-1, 1) * np.log(2.0))
+        rng.bit_generator.state = state
+        windows = recipe.other_voice(clip, cfg, rng)
+        assert 1 / 1.15 <= rate <= 1.15 and 0.5 <= gain <= 2
+        middle = windows[n // 2]
+        spectrum = np.abs(np.fft.rfft(middle * np.hanning(len(middle))))
+        peak = np.fft.rfftfreq(len(middle), 1 / 16000)[spectrum.argmax()]
+        assert abs(peak - 200 * rate) <= 5
+        centre = AUDIO_WINDOW // 2
+        np.testing.assert_allclose(
+            windows[:, centre], gain * plain[:, centre], atol=1e-4
+        )
+    assert _config().audio_rate == 0 and _config().audio_gain == 1
+
+
 def test_blink_share_puts_a_shut_eye_inside_the_sequences():
     """The sequence discriminator learns that real faces blink only from sequences that
     show one; `blink_share` of them hold a shut frame somewhere, not always at the start."""

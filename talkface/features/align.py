@@ -56,15 +56,28 @@ def feature_windows(
 
 
 def audio_windows(
-    wav: np.ndarray, n_frames: int, fps: float, window: int, first: int = 0
+    wav: np.ndarray,
+    n_frames: int,
+    fps: float,
+    window: int,
+    first: int = 0,
+    rate: float = 1.0,
 ) -> np.ndarray:
     """(n_frames - first, window) raw-audio windows centred on video frames first..n_frames-1
     (Vougioukas et al.: hop = SAMPLE_RATE / fps); samples before the start or past the end are
     silence (zeros). The work is that of the windows asked for, so a stream can ask for its
-    newest frames' windows as the audio grows."""
-    start = np.round(frame_centres(n_frames, fps)[first:] * SAMPLE_RATE).astype(
-        np.int64
-    )
+    newest frames' windows as the audio grows.
+
+    `rate` != 1 plays each window `rate` times as fast about its centre (interpolated): pitch,
+    formants and speaking rate scale by `rate` while every window stays centred on its frame,
+    a voice augmentation that keeps the audio in sync."""
+    centres = frame_centres(n_frames, fps)[first:] * SAMPLE_RATE
+    if rate != 1.0:
+        offsets = rate * (np.arange(window) - window // 2)
+        return np.interp(
+            np.round(centres)[:, None] + offsets, np.arange(len(wav)), wav, 0.0, 0.0
+        ).astype(wav.dtype)
+    start = np.round(centres).astype(np.int64)
     start -= window // 2
     if not len(start):
         return np.zeros((0, window), wav.dtype)

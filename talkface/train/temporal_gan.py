@@ -100,6 +100,12 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # paper's 1e-5 it stays at chance through our whole schedule (d_sync 1.55 after 1,600
     # steps; a constant guess scores 1.39), so the lips learn from the L1 alone
     sync_warmup: int = 0
+    # not in the paper: one voice (s1) to learn from, so each sample's audio is played at a
+    # random rate within 1 / (1 + audio_rate)..1 + audio_rate about each window's centre
+    # (pitch, formants and pace change, sync does not) and at a random gain within
+    # 1 / audio_gain..audio_gain, both log-uniform (0 and 1: off)
+    audio_rate: float = 0.0
+    audio_gain: float = 1.0
     frame_weight: float = 1.0  # lambda_img
     sync_weight: float = 0.8  # lambda_sync
     sequence_weight: float = 0.2  # lambda_seq
@@ -160,6 +166,11 @@ class TemporalGANTrainConfig(RendererTrainConfig):
                     f"unknown {field} preset {getattr(self, field)!r}; "
                     f"choose from {sorted(presets)}"
                 )
+        if self.audio_rate < 0 or self.audio_gain < 1:
+            raise ValueError(
+                f"audio_rate must be >= 0 and audio_gain >= 1, got {self.audio_rate} "
+                f"and {self.audio_gain}"
+            )
         if self.diversity_pool < 1:
             raise ValueError(
                 f"diversity_pool must be at least 1 pixel, got {self.diversity_pool}"
@@ -204,6 +215,8 @@ def make_batch(
     for _ in range(cfg.batch_size):
         clip = clips[rng.integers(len(clips))]
         crops, windows = clip["crops"], clip["audio"]
+        if cfg.audio_rate > 0 or cfg.audio_gain > 1:
+            windows = other_voice(clip, cfg, rng)
         t0 = rng.integers(len(crops) - cfg.sequence + 1)
         if cfg.blink_share and rng.random() < cfg.blink_share:
             shut = shut_eye_frames(clip["crop_landmarks"])
@@ -246,6 +259,19 @@ def make_batch(
 def flow_error(flow: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean |flow - target| of (B, T, 2, S, S) flows in grid units, in pixels."""
     return (flow - target).abs().mean() * ((flow.shape[-1] - 1) / 2)
+
+
+def other_voice(
+    clip: dict, cfg: TemporalGANTrainConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """The clip's (T, AUDIO_WINDOW) audio windows at a random rate and gain (log-uniform
+    within cfg.audio_rate and cfg.audio_gain), each still centred on its frame."""
+    rate = np.exp(rng.uniform(-1, 1) * np.log1p(cfg.audio_rate))
+    gain = np.exp(rng.uniform(-1, 1) * np.log(cfg.audio_gain))
+    windows = audio_windows(
+        clip["wav"], len(clip["crops"]), float(clip["fps"]), AUDIO_WINDOW, rate=rate
+    )
+    return (gain * windows).astype(np.float32)
 
 
 def lower_half(frames: torch.Tensor) -> torch.Tensor:
@@ -521,10 +547,11 @@ def training_clips(cfg: TemporalGANTrainConfig, size: int) -> list[dict]:
 
 
 def with_audio(clips: list[dict]) -> None:
-    """Add each clip's (T, AUDIO_WINDOW) float32 audio windows as "audio"."""
+    """Add each clip's (T, AUDIO_WINDOW) float32 audio windows as "audio" (its "wav" stays
+    for other_voice)."""
     for clip in clips:
         clip["audio"] = audio_windows(
-            clip.pop("wav"), len(clip["crops"]), float(clip["fps"]), AUDIO_WINDOW
+            clip["wav"], len(clip["crops"]), float(clip["fps"]), AUDIO_WINDOW
         ).astype(np.float32)
 
 
