@@ -744,10 +744,9 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
         report = warm_up_sync(discriminators.sync, clips, cfg, run.progress)
         if run.main:
             print(
-                "sync warm-up: in-sync audio nearest of 31 shifts in "
-                "{first_accuracy:.0%} -> {last_accuracy:.0%} of snippets".format(
-                    **report
-                ),
+                f"sync warm-up: in-sync audio nearest of {2 * WARMUP_SHIFTS + 1} "
+                "shifts in {first_accuracy:.0%} -> {last_accuracy:.0%} of "
+                "snippets".format(**report),
                 flush=True,
             )
     net_g = run.parallel(generator)
