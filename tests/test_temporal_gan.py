@@ -426,6 +426,35 @@ def test_flow_teacher_moves_the_still_towards_each_real_frame(grid_cache):
     assert recipe.flow_error(batch.flow + one_pixel, batch.flow) == pytest.approx(1)
 
 
+def test_maps_region_upper_leaves_the_mouth_to_the_colour_map():
+    """With maps_region "upper" the attention regulariser and the flow teacher see the upper
+    half alone: a mouth painted (attention 0) and moved off the teacher's flow costs nothing
+    there, and the whole crop's terms count it."""
+    b, t, s = 2, 3, 16
+    attention = torch.ones(2 * b, t, 1, s, s)
+    attention[..., s // 2 :, :] = 0  # the mouth painted
+    teacher = torch.zeros(b, t, 2, s, s)
+    teacher[..., s // 2 :, :] = 0.5  # the teacher moves the mouth, the flow does not
+    maps = {"attention": attention, "flow": torch.zeros(2 * b, t, 2, s, s)}
+
+    def terms(region: str) -> dict:
+        cfg = recipe.TemporalGANTrainConfig(
+            **{**TINY, "model": "temporal-gan-tiny-flow"},
+            attention_weight=1.0,
+            flow_weight=1.0,
+            maps_region=region,
+        )
+        return recipe.map_terms(maps, teacher, b, cfg, coded=True)
+
+    upper, face = terms("upper"), terms("face")
+    assert upper["attention"].item() == 0 and upper["coded_flow"].item() == 0
+    assert "flow" not in upper  # drawn noise's flow is taught on the lower half only
+    assert face["attention"].item() == pytest.approx(0.5)
+    assert face["flow"].item() > 0 and face["coded_flow"].item() > 0
+    with pytest.raises(ValueError, match="maps_region"):
+        recipe.TemporalGANTrainConfig(**TINY, maps_region="mouth")
+
+
 def test_coded_eye_term_weighs_the_eye_band_alone():
     cfg = recipe.TemporalGANTrainConfig(
         **TINY, encoder_weight=1.0, encoder_eye_weight=10.0

@@ -142,6 +142,15 @@ def _rows(path):
             "--diversity-weight 5 --attention-weight 1 --flow-weight 1".split(),
             marks=SLOW,
         ),
+        pytest.param(  # the noise encoder, with the flow decoder's terms on the upper half
+            "temporal-gan",
+            "--model temporal-gan-tiny-flow --frame-discriminator frame-tiny "
+            "--sequence-discriminator sequence-tiny --sync-discriminator sync-tiny "
+            "--noise-encoder noise-encoder-tiny --steps-per-epoch 2 --val-clips 1 "
+            "--sequence 11 --encoder-weight 1 --attention-weight 1 --flow-weight 1 "
+            "--maps-region upper".split(),
+            marks=SLOW,
+        ),
     ],
 )
 def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path):
@@ -154,8 +163,15 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
     run = tmp_path / "run"
     rows = _rows(run / "log.csv")
     assert [r["epoch"] for r in rows] == ["0", "1"]
-    for term in ("attention", "flow"):  # the flow decoder's terms, when asked for
-        if f"--{term}-weight" in flags:
+    flow = "--flow-weight" in flags
+    logged = {  # the flow decoder's terms, when asked for
+        "attention": "--attention-weight" in flags,
+        "flow": flow and "upper" not in flags,  # drawn noise's flow: lower half
+        "coded_flow": flow and "--encoder-weight" in flags,
+    }
+    for term, asked in logged.items():
+        assert asked == (term in rows[0]), term
+        if asked:
             assert all(float(r[term]) > 0 for r in rows), term
     for name in ("best.pt", "last.pt", "config.yaml", "loss.png"):
         assert (run / name).exists(), name

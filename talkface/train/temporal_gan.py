@@ -148,6 +148,10 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # a flow decoder's head (preset `...-flow`): it starts at no motion and moves in
     # FLOW_SCALE units, so at the generator's rate lids would take thousands of steps to move
     flow_lr: float = 1e-3
+    # where the attention regulariser and the flow teacher act: "face" (the whole crop: lips
+    # and lids moved rather than painted) or "upper" (the upper half only: the lids moved,
+    # the mouth painted as freely as the paper's decoder paints it)
+    maps_region: str = "face"
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -179,6 +183,10 @@ class TemporalGANTrainConfig(RendererTrainConfig):
             raise ValueError(
                 f"flow_weight teaches a flow decoder; {self.model!r} has none "
                 "(use a `-flow` preset)"
+            )
+        if self.maps_region not in MAPS_REGIONS:
+            raise ValueError(
+                f"maps_region must be one of {sorted(MAPS_REGIONS)}, got {self.maps_region!r}"
             )
         if self.encoder_weight > 0 and self.diversity_weight > 0:
             raise ValueError(
@@ -289,6 +297,34 @@ EYE_ROWS, EYE_COLUMNS = (0.3, 0.45), (0.25, 0.75)
 
 def eye_band(frames: torch.Tensor) -> torch.Tensor:
     return crop_band(frames, EYE_ROWS, EYE_COLUMNS)
+
+
+MAPS_REGIONS = {"face": lambda maps: maps, "upper": upper_half}
+
+
+def map_terms(
+    maps: dict, teacher: torch.Tensor | None, b: int, cfg, coded: bool
+) -> dict[str, torch.Tensor]:
+    """The attention regulariser and the flow teacher on cfg.maps_region of an attention (and
+    flow) decoder's maps; `coded`: the maps' second `b` samples come from the real video's
+    encoded noise. The drawn noise's flow is taught where the audio decides it (the lower
+    half, so with the "face" region only), the encoded noise's wherever the region reaches
+    (it knows the lids)."""
+    region, terms = MAPS_REGIONS[cfg.maps_region], {}
+    if cfg.attention_weight > 0:
+        attention = region(maps["attention"])
+        terms["attention"] = cfg.attention_weight * (1 - attention).pow(2).mean()
+    if cfg.flow_weight > 0:
+        flow = maps["flow"]
+        if cfg.maps_region == "face":
+            terms["flow"] = cfg.flow_weight * flow_error(
+                lower_half(flow[:b]), lower_half(teacher)
+            )
+        if coded:
+            terms["coded_flow"] = cfg.flow_weight * flow_error(
+                region(flow[b:]), region(teacher)
+            )
+    return terms
 
 
 def diversity_loss(
@@ -808,19 +844,7 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                 g_terms["diversity"] = cfg.diversity_weight * diversity_loss(
                     fake, other, z, other_z, cfg.diversity_cap, cfg.diversity_pool
                 )
-            if cfg.attention_weight > 0:
-                g_terms["attention"] = (
-                    cfg.attention_weight * (1 - maps["attention"]).pow(2).mean()
-                )
-            if cfg.flow_weight > 0:
-                flow = maps["flow"]
-                g_terms["flow"] = cfg.flow_weight * flow_error(
-                    lower_half(flow[:b]), lower_half(batch.flow)
-                )
-                if net_e is not None:  # the encoded noise knows the lids: whole crops
-                    g_terms["coded_flow"] = cfg.flow_weight * flow_error(
-                        flow[b:], batch.flow
-                    )
+            g_terms |= map_terms(maps, batch.flow, b, cfg, coded=net_e is not None)
             logged = {}
             if net_e is not None:
                 coded, logged["kl_nats"] = coded_terms(
