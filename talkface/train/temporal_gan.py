@@ -303,7 +303,11 @@ MAPS_REGIONS = {"face": lambda maps: maps, "upper": upper_half}
 
 
 def map_terms(
-    maps: dict, teacher: torch.Tensor | None, b: int, cfg, coded: bool
+    maps: dict,
+    teacher: torch.Tensor | None,
+    b: int,
+    cfg: TemporalGANTrainConfig,
+    coded: bool,
 ) -> dict[str, torch.Tensor]:
     """The attention regulariser and the flow teacher on cfg.maps_region of an attention (and
     flow) decoder's maps; `coded`: the maps' second `b` samples come from the real video's
