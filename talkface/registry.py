@@ -35,7 +35,7 @@ MODELS: dict[str, ModelSpec] = {
     "temporal-gan-grid": ModelSpec(
         name="temporal-gan-grid",
         weights="temporal_gan_grid.pt",
-        sha256="e3229c6c643d04979d87980725fa33f20aae2e62e3a321ffba483eb7b2ae90d9",
+        sha256="8373132ae1b270e10d48f181829554952affb7769c151654f8fa69dfc216b0ca",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
         "output) on GRID s1; early: 1,600 steps of CPU training, no blinks yet",
     ),
