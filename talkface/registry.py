@@ -37,7 +37,8 @@ MODELS: dict[str, ModelSpec] = {
         weights="temporal_gan_grid.pt",
         sha256="8373132ae1b270e10d48f181829554952affb7769c151654f8fa69dfc216b0ca",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
-        "output) on GRID s1; early: 1,600 steps of CPU training, no blinks yet",
+        "output + flow) on GRID s1; early: 3,200 steps of CPU training, blinks from its noise "
+        "fewer and shallower than real ones",
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
