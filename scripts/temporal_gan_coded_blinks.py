@@ -8,7 +8,9 @@ clip of the sets (the clip's first frame as the still, its audio), the generator
 and the blinks per second the protocol's EAR detector finds in them, next to the real crops'.
 (a) says whether the generator has learnt to draw blinks from its noise, (b) whether the noise
 it draws at inference makes them. The EAR traces' correlation with the real one's says how
-closely the eyes follow the real eyes (only encoded noise can know when they close).
+closely the eyes follow the real eyes (only encoded noise can know when they close); a blink's
+depth (its lowest EAR over the open eye's, the median of each column's blinks) how far the lids
+close. A checkpoint with a learned noise prior draws its noise from the prior.
 `--strip PREFIX` saves, per set, for the first clip in which the detector finds a real blink,
 the eye band of 12 frames around it (PREFIX-SET.png): real, from encoded noise, from drawn
 noise (rows).
@@ -20,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from talkface.eval.blinks import blink_stats, detect_blinks
+from talkface.eval.blinks import blink_depths, blink_stats, detect_blinks
 from talkface.eval.protocol import GRID_SETS
 from talkface.models.vougioukas import NOISE_ENCODER_PRESETS, NoiseEncoder
 from talkface.render.neural import to_model_range
@@ -35,6 +37,11 @@ def main() -> None:
     parser.add_argument(
         "checkpoint", help="a run's last.pt or best.pt (with an encoder)"
     )
+    parser.add_argument(
+        "--encoder",
+        help="the run checkpoint holding the noise encoder, when `checkpoint` has none "
+        "(a fitted noise prior's, or shipped weights)",
+    )
     parser.add_argument("--cache", default="cache/grid")
     parser.add_argument(
         "--sets", nargs="+", default=list(GRID_SETS), choices=list(GRID_SETS)
@@ -45,21 +52,21 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    state = load_weights(args.checkpoint)
+    generator = load_model(load_weights(args.checkpoint)).eval()
+    state = load_weights(args.encoder or args.checkpoint)
     if "noise_encoder" not in state:
-        parser.error(f"{args.checkpoint} was not trained with a noise encoder")
-    generator = load_model(state).eval()
+        parser.error(f"{args.encoder or args.checkpoint} holds no noise encoder")
     encoder = NoiseEncoder(
         NOISE_ENCODER_PRESETS[state["train_config"]["noise_encoder"]]
     )
     encoder.load_state_dict(state["noise_encoder"])
     encoder.eval()
-    print(f"{args.checkpoint} (epoch {state['epoch']}): blinks per second")
+    print(f"{args.checkpoint}: blinks per second")
     print(
         "| set | clips | real | from encoded noise | from drawn noise "
-        "| EAR corr, encoded | EAR corr, drawn |"
+        "| EAR corr, encoded | EAR corr, drawn | depth real / encoded / drawn |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name in args.sets:
         speaker, split = GRID_SETS[name]
         clips = load_crops(
@@ -71,7 +78,8 @@ def main() -> None:
             extra=("wav",),
         )
         recipe.with_audio(clips)
-        rows, strip = [], args.strip and f"{args.strip}-{name}.png"
+        rows, depths = [], [[], [], []]
+        strip = args.strip and f"{args.strip}-{name}.png"
         for i, clip in enumerate(clips):
             fps, crops = float(clip["fps"]), clip["crops"]
             with torch.no_grad():
@@ -88,17 +96,20 @@ def main() -> None:
                 continue
             if strip and save_strip(strip, ears[0], crops, from_codes, drawn):
                 strip = None  # one a set
+            for found, ear in zip(depths, ears):
+                found += blink_depths(ear)
             rows.append(
                 [blink_stats([e], fps)["rate"] for e in ears]
                 + [np.corrcoef(ears[0], e)[0, 1] for e in ears[1:]]
             )
         if not rows:
-            print(f"| {name} | 0 (no face found in every video) | | | | | |")
+            print(f"| {name} | 0 (no face found in every video) | | | | | | |")
             continue
         real, from_codes, drawn, coded_corr, drawn_corr = np.mean(rows, 0)
+        depth = " / ".join(f"{np.median(d):.2f}" if d else "-" for d in depths)
         print(
             f"| {name} | {len(rows)} | {real:.2f} | {from_codes:.2f} | {drawn:.2f} "
-            f"| {coded_corr:.2f} | {drawn_corr:.2f} |"
+            f"| {coded_corr:.2f} | {drawn_corr:.2f} | {depth} |"
         )
 
 

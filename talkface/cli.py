@@ -56,6 +56,7 @@ TRAIN_RECIPES = {
     "texture": "Sinha et al. texture generator: landmarks -> frames (attention + colour, LSGAN)",
     "vgnet": "ATVGnet VG-net: landmark sequences -> frames (ConvGRU, regression discriminator)",
     "temporal-gan": "Vougioukas et al. temporal GAN: still + raw audio -> frames (3 discriminators)",
+    "noise-prior": "a temporal GAN's learned noise prior, fitted to its noise encoder's codes",
 }
 
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from talkface.eval.blinks import blink_stats, detect_blinks
+from talkface.eval.blinks import blink_depths, blink_stats, detect_blinks
 from talkface.eval.identity import acd_pairwise, acd_still
 from talkface.eval.image import psnr, psnr_video, ssim, to_gray
 from talkface.eval.sync import sync_score
@@ -123,6 +123,14 @@ def test_blink_statistics():
         np.mean([b.frames for b in detect_blinks(_ear_trace(0))]) / 25
     )
     assert blink_stats([np.full(75, 0.3)])["median_duration"] == 0.0
+
+
+def test_blink_depth_is_the_lowest_ear_over_the_open_eyes():
+    trace = _ear_trace(0)
+    trace[57] = 0.15  # the second blink's lids stop half-way
+    open_eyes = np.median(trace)
+    assert blink_depths(trace) == pytest.approx([0.05 / open_eyes, 0.12 / open_eyes])
+    assert blink_depths(np.full(75, 0.3)) == []
 
 
 def test_acd_golden():

@@ -153,3 +153,16 @@ def test_a_run_can_start_from_earlier_weights_of_the_same_generator(tmp_path):
         start_from(
             TemporalGenerator(PRESETS["temporal-gan-tiny"]), str(tmp_path / "flow.pt")
         )
+    # weights with a learned noise prior start a run without it (fitted again afterwards)
+    from dataclasses import replace
+
+    fitted = TemporalGenerator(
+        replace(PRESETS["temporal-gan-tiny"], prior_hidden=4, prior_components=3)
+    )
+    fitted.load_state_dict(trained.state_dict(), strict=False)
+    save_checkpoint(tmp_path / "prior.pt", fitted)
+    plain = TemporalGenerator(PRESETS["temporal-gan-tiny"])
+    start_from(plain, str(tmp_path / "prior.pt"))
+    assert plain.noise_prior is None
+    for (name, a), b in zip(trained.state_dict().items(), plain.state_dict().values()):
+        assert torch.equal(a, b), name

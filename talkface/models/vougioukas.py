@@ -21,6 +21,9 @@ Not in the paper (off unless trained with an eye weight):
 Not in the paper, used in training only (off unless trained with an encoder weight):
     NoiseEncoder           a real video's upper half -> the noise input that reproduces it
                            (BicycleGAN's cVAE path): what the noise must draw, lids and brows
+Not in the paper (off unless `prior_hidden`): the generator's noise n_t drawn from
+    NoisePrior             GRU over n_<t -> a Gaussian mixture for n_t, fitted to the noise
+                           encoder's codes of real video (a learned prior, as SVG-LP's)
 """
 
 from __future__ import annotations
@@ -81,6 +84,11 @@ class TemporalGANConfig:
     # motion): lids and lips moved rather than painted, which does not depend on the one face
     # trained on. Its head starts at zero (no motion), so it can be added to trained weights.
     flow: bool = False
+    # > 0: the noise is drawn from a learned prior (NoisePrior, this many hidden units) fitted
+    # to the noise encoder's codes of real video, not from N(0, noise_std^2) (the paper): the
+    # codes of blinks lie where independent Gaussian draws seldom go
+    prior_hidden: int = 0
+    prior_components: int = 5  # of the prior's Gaussian mixture per frame
 
     features = "raw"  # pipelines feed 0.2 s waveform windows, one per video frame
 
@@ -346,6 +354,69 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     )
 
 
+class NoisePrior(nn.Module):
+    """An autoregressive prior over noise sequences: GRU over the previous frames' noise ->
+    mixture weights, means and log standard deviations of a diagonal Gaussian mixture for the
+    next frame's (the first frame's from a zero input). Fitted by maximum likelihood to the
+    noise encoder's codes of real video, so drawn noise carries blinks as often and as deep as
+    the codes of real blinks do."""
+
+    def __init__(self, noise_dim: int, hidden: int, components: int):
+        super().__init__()
+        self.noise_dim, self.components = noise_dim, components
+        self.rnn = nn.GRU(noise_dim, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, components * (1 + 2 * noise_dim))
+
+    def forward(
+        self, previous: torch.Tensor, state: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, T, D) each frame's previous noise -> mixture logits (B, T, K), means and log
+        standard deviations (B, T, K, D) of each frame's noise, and the GRU state."""
+        hidden, state = self.rnn(previous, state)
+        k, d = self.components, self.noise_dim
+        logits, means, log_std = self.head(hidden).split([k, k * d, k * d], -1)
+        shape = (*hidden.shape[:2], k, d)
+        return logits, means.view(shape), log_std.view(shape).clamp(-7, 3), state
+
+    @torch.no_grad()
+    def sample(
+        self,
+        batch: int,
+        frames: int,
+        generator: torch.Generator | None = None,
+        state: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """(B, T, D) noise drawn frame by frame, continuing `state` (the last noise and the GRU
+        state a previous call returned; None = a sequence's start), and the state after it.
+        Random numbers are drawn on the CPU from `generator` whatever the device."""
+        device = self.head.weight.device
+        uniform = torch.rand(batch, frames, 1, generator=generator).to(device)
+        gaussian = torch.randn(batch, frames, self.noise_dim, generator=generator).to(
+            device
+        )
+        last, hidden = state or (
+            torch.zeros(batch, 1, self.noise_dim, device=device),
+            None,
+        )
+        drawn = []
+        for t in range(frames):
+            logits, means, log_std, hidden = self(last, hidden)
+            # the component by inverse CDF of one uniform draw (no device-bound generator)
+            cdf = logits[:, 0].softmax(-1).cumsum(-1)
+            pick = (
+                (cdf < uniform[:, t])
+                .sum(-1, keepdim=True)
+                .clamp(max=self.components - 1)
+            )
+            index = pick[:, :, None].expand(-1, 1, self.noise_dim)
+            mean = means[:, 0].gather(1, index)[:, 0]
+            std = log_std[:, 0].gather(1, index)[:, 0].exp()
+            last = (mean + std * gaussian[:, t])[:, None]
+            drawn.append(last)
+        noise = torch.cat(drawn, 1) if drawn else torch.zeros(batch, 0, self.noise_dim)
+        return noise.to(device), (last, hidden)
+
+
 @dataclass
 class GeneratorState:
     """What the generator carries from one frame to the next: both GRUs' hidden states."""
@@ -371,6 +442,9 @@ class TemporalGenerator(nn.Module):
     # config flags whose modules start "off" (the output stays as it was), with their
     # parameters' prefix: weights trained without one load into a model with it (--init)
     ADDED_MODULES = {"flow": "decoder.flow."}
+    # modules fitted once the GAN is trained, with their config fields (the first turns them
+    # on): a run started from weights that hold one trains without it, then fits it again
+    FITTED_AFTER = {"noise_prior.": ("prior_hidden", "prior_components")}
 
     def __init__(self, config: TemporalGANConfig):
         super().__init__()
@@ -381,6 +455,11 @@ class TemporalGenerator(nn.Module):
             config.audio_dim, config.content_dim, batch_first=True
         )
         self.noise_rnn = nn.GRU(config.noise_dim, config.noise_dim, batch_first=True)
+        self.noise_prior = (
+            NoisePrior(config.noise_dim, config.prior_hidden, config.prior_components)
+            if config.prior_hidden
+            else None
+        )
         latent = config.content_dim + config.noise_dim + config.identity_dim
         self.decoder = FrameDecoder(config, latent)
 
@@ -391,9 +470,23 @@ class TemporalGenerator(nn.Module):
     def sample_noise(
         self, batch: int, frames: int, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """(B, T, noise_dim) the noise generator's Gaussian input."""
+        """(B, T, noise_dim) the noise generator's input for whole sequences."""
+        return self.draw_noise(batch, frames, generator)[0]
+
+    def draw_noise(
+        self,
+        batch: int,
+        frames: int,
+        generator: torch.Generator | None = None,
+        state=None,
+    ) -> tuple[torch.Tensor, object]:
+        """(B, T, noise_dim) noise continuing `state` (None = a sequence's start), and the
+        state to continue from: N(0, noise_std^2) per frame (the paper, no state) or a draw
+        from the learned prior."""
+        if self.noise_prior is not None:
+            return self.noise_prior.sample(batch, frames, generator, state)
         n = torch.randn(batch, frames, self.config.noise_dim, generator=generator)
-        return (n * self.config.noise_std).to(self.device)
+        return (n * self.config.noise_std).to(self.device), None
 
     @property
     def device(self) -> torch.device:

@@ -32,12 +32,14 @@ class NoiseTrack:
 
     def __init__(self, model: TemporalGenerator, generator: torch.Generator | None):
         self.model, self.generator = model, generator
-        self.drawn = model.sample_noise(1, 0, generator)  # (1, 0, noise_dim)
+        self.drawn, self.state = model.draw_noise(1, 0, generator)  # (1, 0, noise_dim)
 
     def take(self, frames: int) -> torch.Tensor:
         """(1, frames, noise_dim) the next frames' noise."""
         while self.drawn.shape[1] < frames:
-            block = self.model.sample_noise(1, NOISE_BLOCK, self.generator)
+            block, self.state = self.model.draw_noise(
+                1, NOISE_BLOCK, self.generator, self.state
+            )
             self.drawn = torch.cat([self.drawn, block], 1)
         taken, self.drawn = self.drawn[:, :frames], self.drawn[:, frames:]
         return taken

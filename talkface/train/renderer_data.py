@@ -241,7 +241,8 @@ def start_from(generator: torch.nn.Module, init: str) -> None:
     """Load `init`'s weights into the generator (nothing when `init` is empty); the checkpoint
     must hold the same architecture and config, but for flags of the generator's
     `ADDED_MODULES` that it turns on and the checkpoint had off: those modules keep their
-    initial ("off") weights."""
+    initial ("off") weights; and for modules of its `FITTED_AFTER` that the checkpoint holds
+    and the generator does not: those are left out (fitted again once training is done)."""
     if not init:
         return
     from dataclasses import asdict, replace
@@ -261,9 +262,25 @@ def start_from(generator: torch.nn.Module, init: str) -> None:
         for flag, prefix in getattr(generator, "ADDED_MODULES", {}).items()
         if getattr(generator.config, flag) and not getattr(earlier.config, flag)
     }
-    if earlier.config != replace(generator.config, **dict.fromkeys(added, False)):
+    dropped = {
+        prefix: fields
+        for prefix, fields in getattr(generator, "FITTED_AFTER", {}).items()
+        if getattr(earlier.config, fields[0])
+        and not getattr(generator.config, fields[0])
+    }
+    without = {
+        f: getattr(generator.config, f) for fields in dropped.values() for f in fields
+    }
+    if replace(earlier.config, **without) != replace(
+        generator.config, **dict.fromkeys(added, False)
+    ):
         raise problem
-    missing, unexpected = generator.load_state_dict(earlier.state_dict(), strict=False)
+    weights = {
+        k: v
+        for k, v in earlier.state_dict().items()
+        if not k.startswith(tuple(dropped))
+    }
+    missing, unexpected = generator.load_state_dict(weights, strict=False)
     assert not unexpected and all(  # what load_model built matches but for `added`
         k.startswith(tuple(added.values())) for k in missing
     ), (missing, unexpected)
