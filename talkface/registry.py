@@ -35,10 +35,10 @@ MODELS: dict[str, ModelSpec] = {
     "temporal-gan-grid": ModelSpec(
         name="temporal-gan-grid",
         weights="temporal_gan_grid.pt",
-        sha256="8373132ae1b270e10d48f181829554952affb7769c151654f8fa69dfc216b0ca",
+        sha256="a50597b0e71e0e8b1ec0f61cb6487511962b85cebc554c0c92218266832bfeeb",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
-        "output + flow) on GRID s1; early: 3,200 steps of CPU training, blinks from its noise "
-        "fewer and shallower than real ones",
+        "output + flow) on GRID s1, its noise drawn from a prior learnt from real video's "
+        "codes; early: 3,200 steps of CPU training, blinks from its noise",
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
