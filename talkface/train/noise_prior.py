@@ -235,10 +235,11 @@ def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:
         if run.main:
             with torch.no_grad():
                 for name, (m, lv) in scored.items():
-                    nll = prior_nll(
-                        prior, draw(m, lv, torch.Generator().manual_seed(0))
-                    )
-                    metrics[name] = {"nll": nll.item()}
+                    codes = draw(m, lv, torch.Generator().manual_seed(0))
+                    metrics[name] = {
+                        "nll": prior_nll(prior, codes).item(),
+                        "paper_nll": gaussian_nll(codes, model.config.noise_std),
+                    }
             for speaker, found in unseen.items():
                 metrics[speaker].update(drawn_blinks(model, found))
         score = metrics.get("s1_held_out", {}).get("nll", float(np.mean(losses)))
