@@ -55,9 +55,8 @@ class NoisePriorTrainConfig:
     steps_per_epoch: int = 100
     batch_size: int = 32
     lr: float = 1e-3
-    held_out: int = (
-        20  # every n-th s1 `train` clip scores the prior (best.pt), 0 = none
-    )
+    # every n-th s1 `train` clip scores the prior (best.pt), 0 = none
+    held_out: int = 20
     seed: int = 0
     max_clips: int = 0  # 0 = all
     val_speakers: tuple[str, ...] = ("s26", "s31")
@@ -112,32 +111,34 @@ def draw(mean: torch.Tensor, log_var: torch.Tensor, generator=None) -> torch.Ten
     return mean + (0.5 * log_var).exp() * eps
 
 
-def drawn_blinks(generator: TemporalGenerator, clips: list[dict]) -> dict[str, float]:
-    """Blinks per second and median depth (lowest EAR of a blink / the clip's median EAR) in
-    crops drawn from each clip's first frame and audio with noise of seed = its index, and
-    in the real crops, by the protocol's EAR detector."""
-    with_audio(clips)
-    found = {"": [], "real_": []}
-    seconds = 0.0
-    for i, clip in enumerate(clips):
-        fps = float(clip["fps"])
-        frames = GANFrames(
+def blinks_in(videos: list[np.ndarray], fps: float) -> dict[str, float]:
+    """Blinks per second and their median depth (a blink's lowest EAR over the open eye's) in
+    (T, S, S, 3) crop videos, by the protocol's EAR detector (depth 1.0 when none)."""
+    depths, seconds = [], 0.0
+    for video in videos:
+        seconds += len(video) / fps
+        ear = crop_ear(video)
+        if ear is not None:
+            depths += blink_depths(ear)
+    return {
+        "blinks_per_s": len(depths) / max(seconds, 1e-9),
+        "blink_depth": float(np.median(depths)) if depths else 1.0,
+    }
+
+
+def drawn_crops(generator: TemporalGenerator, clips: list[dict]) -> list[np.ndarray]:
+    """Crops the generator draws from each clip's first frame and audio, with noise of seed =
+    the clip's index."""
+    return [
+        GANFrames(
             generator,
             clip["crops"][0],
             clip["wav"],
-            fps,
+            float(clip["fps"]),
             torch.Generator().manual_seed(i),
         ).all()
-        seconds += len(frames) / fps
-        for prefix, video in (("", frames), ("real_", clip["crops"][: len(frames)])):
-            ear = crop_ear(video)
-            if ear is not None:
-                found[prefix] += blink_depths(ear)
-    out = {}
-    for prefix, depths in found.items():
-        out[f"{prefix}blinks_per_s"] = len(depths) / max(seconds, 1e-9)
-        out[f"{prefix}blink_depth"] = float(np.median(depths)) if depths else 1.0
-    return out
+        for i, clip in enumerate(clips)
+    ]
 
 
 def with_prior(state: dict, cfg: NoisePriorTrainConfig) -> TemporalGenerator:
@@ -199,7 +200,10 @@ def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:
                 extra=("wav",),
             )
             if found:
-                unseen[speaker] = found
+                with_audio(found)
+                fps = float(found[0]["fps"])
+                real = blinks_in([c["crops"] for c in found], fps)
+                unseen[speaker] = (found, {f"real_{k}": v for k, v in real.items()})
                 scored[speaker] = encode_clips(
                     encoder, found, min(len(c["crops"]) for c in found)
                 )
@@ -240,8 +244,9 @@ def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:
                         "nll": prior_nll(prior, codes).item(),
                         "paper_nll": gaussian_nll(codes, model.config.noise_std),
                     }
-            for speaker, found in unseen.items():
-                metrics[speaker].update(drawn_blinks(model, found))
+            for speaker, (found, real) in unseen.items():
+                drawn = blinks_in(drawn_crops(model, found), float(found[0]["fps"]))
+                metrics[speaker].update(drawn | real)
         score = metrics.get("s1_held_out", {}).get("nll", float(np.mean(losses)))
         run.end_epoch(
             epoch,
