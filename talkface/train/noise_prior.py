@@ -187,7 +187,12 @@ def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:
     if cfg.held_out > 0:
         held[:: cfg.held_out] = True
     train_mean, train_log_var = mean[~held], log_var[~held]
-    scored = {"s1_held_out": (mean[held], log_var[held])} if held.any() else {}
+    # codes the prior is scored on: one fixed draw per set, next to the paper's noise's score
+    scored = {}
+    if held.any():
+        scored["s1_held_out"] = draw(
+            mean[held], log_var[held], torch.Generator().manual_seed(0)
+        )
     unseen = {}
     if run.main:
         for speaker in cfg.val_speakers:
@@ -204,9 +209,14 @@ def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:
                 fps = float(found[0]["fps"])
                 real = blinks_in([c["crops"] for c in found], fps)
                 unseen[speaker] = (found, {f"real_{k}": v for k, v in real.items()})
-                scored[speaker] = encode_clips(
+                codes = encode_clips(
                     encoder, found, min(len(c["crops"]) for c in found)
                 )
+                scored[speaker] = draw(*codes, torch.Generator().manual_seed(0))
+    paper_nll = {
+        name: gaussian_nll(codes, model.config.noise_std)
+        for name, codes in scored.items()
+    }
     del clips
 
     # 2. Optimiser: the prior's weights alone
@@ -238,11 +248,10 @@ def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:
         metrics = {}
         if run.main:
             with torch.no_grad():
-                for name, (m, lv) in scored.items():
-                    codes = draw(m, lv, torch.Generator().manual_seed(0))
+                for name, codes in scored.items():
                     metrics[name] = {
                         "nll": prior_nll(prior, codes).item(),
-                        "paper_nll": gaussian_nll(codes, model.config.noise_std),
+                        "paper_nll": paper_nll[name],
                     }
             for speaker, (found, real) in unseen.items():
                 drawn = blinks_in(drawn_crops(model, found), float(found[0]["fps"]))
