@@ -612,6 +612,70 @@ def test_a_flow_head_trains_at_its_own_rate():
     assert sum(len(g["params"]) for g in groups) == len(list(flow.parameters()))
 
 
+def _with_prior_file(tmp_path, seed=3):
+    """A tiny generator with a learned noise prior, saved; the prior's weights are random."""
+    from dataclasses import replace
+
+    from talkface.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(seed)
+    config = replace(PRESETS["temporal-gan-tiny"], prior_hidden=8, prior_components=2)
+    source = TemporalGenerator(config)
+    save_checkpoint(tmp_path / "prior.pt", source)
+    return source
+
+
+def test_a_run_with_a_prior_draws_its_noise_from_it_and_leaves_it_as_fitted(tmp_path):
+    source = _with_prior_file(tmp_path)
+    generator = _generator(seed=1)
+    model = recipe.frozen_prior_from(generator, str(tmp_path / "prior.pt"))
+    for name, value in generator.state_dict().items():  # the generator's own weights
+        assert torch.equal(model.state_dict()[name], value), name
+    drawn = model.sample_noise(2, 12, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(
+        drawn, source.sample_noise(2, 12, torch.Generator().manual_seed(0))
+    )
+    gaussian = generator.sample_noise(2, 12, torch.Generator().manual_seed(0))
+    assert (drawn - gaussian).abs().max() > 0.1
+    # a training step moves the generator, never the prior it is given (nor may DDP expect
+    # gradients for it)
+    assert not any(p.requires_grad for p in model.noise_prior.parameters())
+    cfg = _config()
+    optimizer = recipe.generator_optimizer(model.train(), cfg)
+    still, audio = torch.rand(2, 3, 32, 32) * 2 - 1, torch.randn(2, 12, AUDIO_WINDOW)
+    model(still, audio, drawn).square().mean().backward()
+    optimizer.step()
+    for name, value in model.state_dict().items():
+        if name.startswith("noise_prior."):
+            assert torch.equal(value, source.state_dict()[name]), name
+    assert not torch.equal(model.decoder.out[0].weight, generator.decoder.out[0].weight)
+    with pytest.raises(ValueError, match="no learned noise prior"):
+        from talkface.train.checkpoint import save_checkpoint
+
+        save_checkpoint(tmp_path / "plain.pt", generator)
+        recipe.frozen_prior_from(generator, str(tmp_path / "plain.pt"))
+
+
+def test_the_recipe_trains_on_the_priors_noise_and_saves_it(tmp_path, grid_cache):
+    from talkface.weights import load_model, load_weights
+
+    source = _with_prior_file(tmp_path)
+    cfg = _config(
+        cache=str(grid_cache),
+        out=str(tmp_path / "run"),
+        prior=str(tmp_path / "prior.pt"),
+        steps_per_epoch=2,
+        epochs=1,
+        sequence=11,
+        val_speakers=(),
+    )
+    recipe.train(cfg, progress=False)
+    trained = load_model(load_weights(str(tmp_path / "run" / "last.pt")))
+    assert trained.noise_prior is not None
+    for name, value in source.noise_prior.state_dict().items():
+        assert torch.equal(trained.noise_prior.state_dict()[name], value), name
+
+
 def test_kl_ramps_in_after_its_delay():
     cfg = recipe.TemporalGANTrainConfig(**TINY, kl_weight=0.5, kl_delay=100)
     ramp = [recipe.kl_ramp(step, cfg) for step in (0, 100, 150, 200, 1000)]

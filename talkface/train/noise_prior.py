@@ -22,7 +22,7 @@ from the prior on the unseen speakers' first frames and audio, next to the real 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ from talkface.render.neural import to_model_range
 from talkface.render.temporal_gan import GANFrames
 from talkface.train.renderer_data import load_crops
 from talkface.train.run import TrainRun
-from talkface.train.temporal_gan import crop_ear, with_audio
+from talkface.train.temporal_gan import crop_ear, with_audio, with_noise_prior
 from talkface.weights import load_model, load_weights
 
 
@@ -144,14 +144,9 @@ def drawn_crops(generator: TemporalGenerator, clips: list[dict]) -> list[np.ndar
 def with_prior(state: dict, cfg: NoisePriorTrainConfig) -> TemporalGenerator:
     """The checkpoint's generator rebuilt with a fresh prior (every other weight loaded)."""
     base = load_model(state)
-    config = replace(
-        base.config, prior_hidden=cfg.hidden, prior_components=cfg.components
-    )
-    model = TemporalGenerator(config)
-    missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("noise_prior.") for k in missing):
+    if not isinstance(base, TemporalGenerator):
         raise ValueError(f"{cfg.generator}: not a temporal GAN's weights")
-    return model
+    return with_noise_prior(base, cfg.hidden, cfg.components)
 
 
 def train(cfg: NoisePriorTrainConfig, progress: bool = True) -> Path:

@@ -30,7 +30,9 @@ weight; the lower half is the audio's, under the paper's L1), and a KL term (`--
 ramped in after `--kl-delay` batches) keeps the codes like the N(0, 0.6) noise drawn at
 inference; `--encoder-eye-weight` adds the eye band's L1 of those frames, since the lids are a
 small part of the upper half; the discriminators judge frames from drawn noise as before. The
-encoder is not part of the model.
+encoder is not part of the model. `--prior CKPT` draws that noise from the learned prior a
+`talkface train noise-prior` run fitted (frozen, saved with the generator) instead of
+N(0, 0.6), so the adversarial terms judge frames from the noise drawn at inference.
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
@@ -41,7 +43,7 @@ lower-half L1 and blinks per second (the protocol's detector on the crops, the r
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +81,7 @@ from talkface.train.renderer_data import (
     start_from,
 )
 from talkface.train.run import TrainRun
-from talkface.weights import load_weights
+from talkface.weights import load_model, load_weights
 
 MIN_SHIFT = 3  # frames between a snippet and its out-of-sync audio (0.12 s at 25 fps)
 
@@ -152,6 +154,11 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # and lids moved rather than painted) or "upper" (the upper half only: the lids moved,
     # the mouth painted as freely as the paper's decoder paints it)
     maps_region: str = "face"
+    # not in the paper: a checkpoint holding a learned noise prior (`talkface train
+    # noise-prior`) that draws the adversarial path's noise, frozen, instead of N(0, noise_std):
+    # the generator then learns on the noise it gets at inference (SVG-LP trains its frame
+    # model on prior draws too); empty = the paper's Gaussian
+    prior: str = ""
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -700,6 +707,43 @@ def start_critics_from(init: str, modules: dict[str, torch.nn.Module]) -> None:
             module.load_state_dict(checkpoint[name])
 
 
+def with_noise_prior(
+    generator: TemporalGenerator, hidden: int, components: int
+) -> TemporalGenerator:
+    """`generator` rebuilt with a fresh noise prior of this size (every other weight kept; a
+    prior it held is left out)."""
+    config = replace(generator.config, prior_hidden=hidden, prior_components=components)
+    model = TemporalGenerator(config)
+    weights = {
+        k: v
+        for k, v in generator.state_dict().items()
+        if not k.startswith("noise_prior.")
+    }
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    assert not unexpected and all(k.startswith("noise_prior.") for k in missing)
+    return model
+
+
+def frozen_prior_from(generator: TemporalGenerator, path: str) -> TemporalGenerator:
+    """`generator` with the noise prior of the checkpoint at `path`, frozen (the recipe's
+    `--prior`)."""
+    source = load_model(load_weights(path))
+    prior = getattr(source, "noise_prior", None)
+    if prior is None:
+        raise ValueError(f"--prior {path}: holds no learned noise prior")
+    if source.config.noise_dim != generator.config.noise_dim:
+        raise ValueError(
+            f"--prior {path}: a prior of {source.config.noise_dim} noise dimensions, "
+            f"the generator draws {generator.config.noise_dim}"
+        )
+    model = with_noise_prior(
+        generator, source.config.prior_hidden, source.config.prior_components
+    )
+    model.noise_prior.load_state_dict(prior.state_dict())
+    model.noise_prior.requires_grad_(False)
+    return model
+
+
 def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     from tqdm import tqdm
@@ -709,6 +753,8 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
     run = TrainRun(cfg, higher_is_better=True, progress=progress)
     generator = TemporalGenerator(PRESETS[cfg.model])
     start_from(generator, cfg.init)
+    if cfg.prior:
+        generator = frozen_prior_from(generator, cfg.prior)
     discriminators = Discriminators(cfg)
     size = generator.config.size
 
