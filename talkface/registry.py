@@ -35,7 +35,7 @@ MODELS: dict[str, ModelSpec] = {
     "temporal-gan-grid": ModelSpec(
         name="temporal-gan-grid",
         weights="temporal_gan_grid.pt",
-        sha256="a50597b0e71e0e8b1ec0f61cb6487511962b85cebc554c0c92218266832bfeeb",
+        sha256="68e29953598473a7a5f5328d0b3eac8101e5e75e66c3dfa2a16c159a1e1cdcdb",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
         "output + flow) on GRID s1, its noise drawn from a prior learnt from real video's "
         "codes; early: 3,200 steps of CPU training, blinks from its noise",
