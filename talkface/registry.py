@@ -38,7 +38,7 @@ MODELS: dict[str, ModelSpec] = {
         sha256="68e29953598473a7a5f5328d0b3eac8101e5e75e66c3dfa2a16c159a1e1cdcdb",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
         "output + flow) on GRID s1, its noise drawn from a prior learnt from real video's "
-        "codes; early: 3,200 steps of CPU training, blinks from its noise",
+        "codes; early: 4,500 steps of CPU training, the last 1,300 on that prior's noise; blinks from its noise",
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
