@@ -160,3 +160,30 @@ def test_clips_too_short_to_score_are_refused_not_misread(tiny):
         embed_clip(
             tiny, np.zeros((75, 48, 96), np.uint8), np.zeros(30 * 640, np.float32)
         )
+
+
+def test_expert_windows_are_the_scorers_windows_and_carry_gradients():
+    """The generator's loss sees what the scorer sees: grey lower face, area-resized,
+    standardised per window, up to uint8 rounding."""
+    import cv2
+
+    from talkface.features.visual import expert_windows, face_windows, lower_face
+
+    rng = np.random.default_rng(0)
+    base = cv2.GaussianBlur(rng.integers(0, 256, (128, 128, 3), np.uint8), (0, 0), 2)
+    crops = np.stack(
+        [
+            np.clip(base.astype(int) + 6 * t - 20, 0, 255).astype(np.uint8)
+            for t in range(8)
+        ]
+    )
+    crops[3:, 70:90, 40:88] = (30, 10, 200)  # a mouth opening in the lower half only
+    reference = face_windows(lower_face(crops), np.arange(4))
+    frames = torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 127.5 - 1
+    frames.requires_grad_(True)
+    windows = expert_windows(frames[None])
+    assert windows.shape == (1, 4, 5, 48, 96)
+    np.testing.assert_allclose(windows[0].detach().numpy(), reference, atol=0.05)
+    windows.square().sum().backward()
+    assert frames.grad[:, :, 64:].abs().sum() > 0
+    assert frames.grad[:, :, :64].abs().sum() == 0

@@ -719,3 +719,88 @@ def test_diversity_rewards_upper_half_change_between_noise_draws_up_to_its_cap()
     recipe.diversity_loss(both[:2], both[2:], z, other_z, 1.0).backward()
     grads = [p.grad for p in model.noise_rnn.parameters()]
     assert all(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def _indexed_clips(n=40, count=30):
+    """Clips whose crops hold their frame index and whose loss-expert audio embeddings hold
+    their window index (fewer windows than frames, as in real clips)."""
+    clips = []
+    for _ in range(2):
+        crops = np.repeat(np.arange(n, dtype=np.uint8), 32 * 32 * 3).reshape(
+            n, 32, 32, 3
+        )
+        wav = np.zeros(n * 640, np.float32)
+        audio = np.arange(count, dtype=np.float32)[:, None]
+        clips.append({"crops": crops, "wav": wav, "fps": 25.0, "expert_audio": audio})
+    recipe.with_audio(clips)
+    return clips
+
+
+def test_batch_pairs_each_generated_window_with_its_audio_at_every_shift():
+    cfg = _config(gain_range=(1.0, 1.0), gamma_range=(1.0, 1.0), flip_prob=0.0)
+    batch = recipe.make_batch(_indexed_clips(), cfg, np.random.default_rng(0))
+    windows = cfg.sequence - 4
+    assert batch.expert_audio.shape == (3, windows, 31, 1)
+    for b in range(3):
+        t0 = round((float(batch.real[b, 0, 0, 0, 0]) + 1) * 127.5)
+        candidates = t0 + np.arange(windows)[:, None] + np.arange(-15, 16)
+        valid = (candidates >= 0) & (candidates < 30)
+        np.testing.assert_array_equal(batch.expert_valid[b].numpy(), valid)
+        np.testing.assert_array_equal(
+            batch.expert_audio[b, ..., 0].numpy()[valid], candidates[valid]
+        )
+
+
+def test_the_expert_term_prefers_the_real_lips_in_sync_and_moves_the_frames(grid_cache):
+    """With a trained expert (the evaluator stands in here), real lower faces score a lower
+    loss against their own audio than 5 frames late; the loss reaches the frames."""
+    from talkface.eval.runner import load_sync_expert
+    from talkface.train.renderer_data import load_crops
+
+    expert = load_sync_expert().eval().requires_grad_(False)
+    clips = load_crops(grid_cache, "train", 128, extra=("wav",))[:1]
+    recipe.with_audio(clips)
+    recipe.with_expert_audio(clips, expert)
+    cfg = _config(batch_size=4, sequence=24, expert="x", expert_weight=1.0)
+    batch = recipe.make_batch(clips, cfg, np.random.default_rng(0))
+    in_sync = batch.real[:, 5:].clone().requires_grad_(True)
+    late = batch.real[:, :-5]
+    from dataclasses import replace
+
+    early = replace(
+        batch,
+        expert_audio=batch.expert_audio[:, 5:],
+        expert_valid=batch.expert_valid[:, 5:],
+    )
+    loss = recipe.expert_terms(expert, in_sync, early, cfg)["expert"]
+    assert loss < 0.8 * recipe.expert_terms(expert, late, early, cfg)["expert"]
+    loss.backward()
+    assert in_sync.grad[:, :, :, 64:].abs().sum() > 0  # the lower half
+    assert in_sync.grad[:, :, :, :64].abs().sum() == 0
+
+
+def test_the_evaluator_cannot_be_the_training_loss(tmp_path, grid_cache):
+    from talkface.models.syncnet import PRESETS as SYNC_NETS
+    from talkface.models.syncnet import SyncNet
+    from talkface.registry import SYNC_EXPERT
+    from talkface.train.checkpoint import save_checkpoint
+
+    with pytest.raises(ValueError, match="evaluator"):
+        recipe.load_loss_expert(SYNC_EXPERT)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "expert.pt", SyncNet(SYNC_NETS["tiny"]))
+    cfg = _config(
+        cache=str(grid_cache),
+        out=str(tmp_path / "run"),
+        expert=str(tmp_path / "expert.pt"),
+        expert_weight=2.0,
+        steps_per_epoch=2,
+        epochs=1,
+        sequence=11,
+        val_speakers=(),
+    )
+    recipe.train(cfg, progress=False)
+    log = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    assert "expert" in log[0].split(",")
+    with pytest.raises(ValueError, match="--expert"):
+        _config(expert_weight=1.0)

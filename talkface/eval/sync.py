@@ -72,7 +72,6 @@ def embed_clip(
     """
     import torch
 
-    from talkface.features.audio import speech_features
     from talkface.features.visual import face_windows
 
     if not scorable(len(faces), len(wav)):
@@ -80,15 +79,27 @@ def embed_clip(
             f"sync scoring needs {MIN_WINDOWS} windows (about {MIN_WINDOWS + 5} frames "
             f"with sound); got {len(faces)} frames and {len(wav)} samples"
         )
-    video_starts, feature_starts = sync_windows(len(faces), len(wav))
-    mfcc, _ = speech_features(wav)
-    audio = mfcc[feature_starts[:, None] + np.arange(WINDOW_FEATURES)[None]]
+    video_starts, _ = sync_windows(len(faces), len(wav))
     video = torch.from_numpy(face_windows(faces, video_starts))
     with torch.no_grad():
         return (
             model.embed_video(video).double().numpy(),
-            model.embed_audio(audio).double().numpy(),
+            embed_audio(model, wav, len(faces)),
         )
+
+
+def embed_audio(model, wav: np.ndarray, n_frames: int) -> np.ndarray:
+    """(N, D) float64 embeddings of the audio of each of the clip's sync windows (N as
+    `sync_windows(n_frames, len(wav))`), by a SyncNet expert."""
+    import torch
+
+    from talkface.features.audio import speech_features
+
+    _, feature_starts = sync_windows(n_frames, len(wav))
+    mfcc, _ = speech_features(wav)
+    audio = mfcc[feature_starts[:, None] + np.arange(WINDOW_FEATURES)[None]]
+    with torch.no_grad():
+        return model.embed_audio(audio).double().numpy()
 
 
 def score_clip(model, faces: np.ndarray, wav: np.ndarray) -> SyncScore:

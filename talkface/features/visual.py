@@ -42,6 +42,37 @@ def standardise(windows: np.ndarray) -> np.ndarray:
     return (windows - mean) / (std + 1.0)
 
 
+GREY = (0.299, 0.587, 0.114)  # RGB weights of OpenCV's RGB2GRAY
+
+
+def expert_windows(frames, height: int = 48, width: int = 96):
+    """Differentiable `face_windows(lower_face(frames))` of every window of a generated
+    video: (B, T, 3, S, S) torch frames in [-1, 1] -> (B, T - SYNC_WINDOW + 1, SYNC_WINDOW,
+    height, width), each window standardised (no uint8 rounding)."""
+    size = frames.shape[-1]
+    weights = frames.new_tensor(GREY)[:, None, None]
+    grey = 127.5 * (
+        (frames[:, :, :, size // 2 :] * weights).sum(2) + 1
+    )  # (B, T, S/2, S)
+    rows = area_matrix(grey.shape[-2], height).to(grey)
+    columns = area_matrix(size, width).to(grey)
+    faces = rows @ grey @ columns.T
+    windows = faces.unfold(1, SYNC_WINDOW, 1).permute(0, 1, 4, 2, 3)
+    mean = windows.mean(dim=(2, 3, 4), keepdim=True)
+    std = windows.std(dim=(2, 3, 4), keepdim=True, unbiased=False)
+    return (windows - mean) / (std + 1.0)
+
+
+def area_matrix(size: int, out: int):
+    """(out, size) torch matrix of OpenCV's INTER_AREA resampling along one axis (it is
+    separable and linear: the image of the identity)."""
+    import cv2
+    import torch
+
+    eye = np.eye(size, dtype=np.float32)
+    return torch.from_numpy(cv2.resize(eye, (size, out), interpolation=cv2.INTER_AREA))
+
+
 # landmark image strokes: (first, last point, closed)
 FACE_STROKES = (
     (0, 16, False),  # jaw

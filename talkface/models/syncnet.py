@@ -30,6 +30,11 @@ class SyncNetConfig:
 
 PRESETS = {
     "syncnet-grid": SyncNetConfig(),
+    # a second expert to train a generator against: never evaluate with the network used as a
+    # training loss (metrics.md 4.1), so it differs from the evaluator in widths and seed
+    "sync-loss-grid": SyncNetConfig(
+        video_channels=(24, 48, 96, 192), audio_channels=(24, 48, 96), embedding=128
+    ),
     "tiny": SyncNetConfig(
         video_channels=(4, 8, 8, 8), audio_channels=(4, 8, 8), embedding=8
     ),

@@ -159,9 +159,18 @@ def multiway_loss(
     B, K = audio.shape[:2]
     v = model.embed_video(faces)  # (B, D)
     a = model.embed_audio(audio.flatten(0, 1)).unflatten(0, (B, K))  # (B, K, D)
-    logits = -torch.linalg.vector_norm(v[:, None] - a, dim=-1)
+    return shift_cross_entropy(v, a, valid)
+
+
+def shift_cross_entropy(
+    video: torch.Tensor, audio: torch.Tensor, valid: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy of the in-sync audio among its shifts, logits minus the embedding
+    distances, and top-1 accuracy: (B, D) video embeddings against (B, 2V+1, D) audio
+    embeddings shifted by -V..V frames (the in-sync one in the middle), (B, 2V+1) valid."""
+    logits = -torch.linalg.vector_norm(video[:, None] - audio, dim=-1)
     logits = logits.masked_fill(~valid, float("-inf"))
-    target = torch.full((B,), VSHIFT, dtype=torch.long)
+    target = torch.full((len(video),), audio.shape[1] // 2, dtype=torch.long)
     accuracy = (logits.argmax(1) == target).float().mean()
     return F.cross_entropy(logits, target), accuracy
 

@@ -33,6 +33,11 @@ small part of the upper half; the discriminators judge frames from drawn noise a
 encoder is not part of the model. `--prior CKPT` draws that noise from the learned prior a
 `talkface train noise-prior` run fitted (frozen, saved with the generator) instead of
 N(0, 0.6), so the adversarial terms judge frames from the noise drawn at inference.
+`--expert CKPT --expert-weight W` adds a frozen sync expert as a loss (Wav2Lip's expert
+discriminator; the jointly trained D_sync of the paper stays): the generated lower face's
+5-frame windows against their audio at every shift in -15..15 frames, the in-sync one to be
+nearest. It must not be the evaluator (metrics.md 4.1), so a second expert of other widths and
+seed is trained for it.
 
 Validation every epoch on the unseen faces (s26, s31): whole clips from their first frame, scored
 with the shipped sync expert (offset and confidence, the paper's model selection: best.pt is the
@@ -51,8 +56,10 @@ import torch
 import torch.nn.functional as F
 
 from talkface.eval.image import ssim
-from talkface.features.align import audio_windows
-from talkface.features.visual import lower_face
+from talkface.eval.sync import VSHIFT, embed_audio
+from talkface.features.align import SYNC_WINDOW, audio_windows
+from talkface.features.visual import expert_windows, lower_face
+from talkface.models.syncnet import SyncNet, load_syncnet
 from talkface.models.vougioukas import (
     AUDIO_WINDOW,
     EYE_PRESETS,
@@ -81,6 +88,7 @@ from talkface.train.renderer_data import (
     start_from,
 )
 from talkface.train.run import TrainRun
+from talkface.train.syncnet import shift_cross_entropy
 from talkface.weights import load_model, load_weights
 
 MIN_SHIFT = 3  # frames between a snippet and its out-of-sync audio (0.12 s at 25 fps)
@@ -159,6 +167,13 @@ class TemporalGANTrainConfig(RendererTrainConfig):
     # the generator then learns on the noise it gets at inference (SVG-LP trains its frame
     # model on prior draws too); empty = the paper's Gaussian
     prior: str = ""
+    # not in the paper: a frozen sync expert as a loss (Wav2Lip's expert discriminator): each
+    # window of the generated lower face against its audio at every shift in -15..15 frames,
+    # the in-sync one to be nearest (the expert's own loss), x expert_weight. Never the
+    # evaluator (metrics.md 4.1): train another, `talkface train syncnet --model
+    # sync-loss-grid --seed 1`
+    expert: str = ""
+    expert_weight: float = 0.0
     decay_every: int = 10  # epochs
     generator_decay: float = 0.02
     discriminator_decay: float = 0.10
@@ -200,6 +215,8 @@ class TemporalGANTrainConfig(RendererTrainConfig):
                 "encoder_weight and diversity_weight each double the generator's batch; "
                 "use one"
             )
+        if self.expert_weight > 0 and not self.expert:
+            raise ValueError("expert_weight needs an expert checkpoint (--expert)")
         if self.sequence < SNIPPET_FRAMES + 2 * MIN_SHIFT:
             raise ValueError(
                 f"sequence must be at least {SNIPPET_FRAMES + 2 * MIN_SHIFT} frames "
@@ -220,12 +237,17 @@ class GANBatch:
     # (B, T, 2, S, S) the warp renderer's motion from the still's landmarks to each frame's,
     # in grid units (2 = the width): a flow decoder's teacher (only with a flow weight)
     flow: torch.Tensor | None = None
+    # (B, T - 4, 2V + 1, D) the loss expert's embeddings of the audio of each 5-frame window
+    # at shifts -V..V, and which exist in the clip (only with an expert weight)
+    expert_audio: torch.Tensor | None = None
+    expert_valid: torch.Tensor | None = None
 
 
 def make_batch(
     clips: list[dict], cfg: TemporalGANTrainConfig, rng: np.random.Generator
 ) -> GANBatch:
     stills, reals, audios, snippets, shifted, flows = [], [], [], [], [], []
+    expert_audio, expert_valid = [], []
     size = clips[0]["crops"].shape[1]
     for _ in range(cfg.batch_size):
         clip = clips[rng.integers(len(clips))]
@@ -251,6 +273,13 @@ def make_batch(
                 ]
             )
         audios.append(windows[t0 : t0 + cfg.sequence])
+        if "expert_audio" in clip:
+            candidates = (
+                t0 + np.arange(cfg.sequence - SYNC_WINDOW + 1)[:, None] + SHIFTS
+            )
+            count = len(clip["expert_audio"])
+            expert_audio.append(clip["expert_audio"][np.clip(candidates, 0, count - 1)])
+            expert_valid.append((candidates >= 0) & (candidates < count))
         # the snippet's 0.2 s of audio is the window of its middle frame (5 frames = 0.2 s);
         # its out-of-sync audio comes from at least MIN_SHIFT frames away in the same clip
         s = rng.integers(cfg.sequence - SNIPPET_FRAMES + 1)
@@ -268,6 +297,8 @@ def make_batch(
         torch.from_numpy(np.stack(flows)).permute(0, 1, 4, 2, 3) * (2 / (size - 1))
         if flows
         else None,
+        torch.from_numpy(np.stack(expert_audio)) if expert_audio else None,
+        torch.from_numpy(np.stack(expert_valid)) if expert_valid else None,
     )
 
 
@@ -287,6 +318,50 @@ def other_voice(
         clip["wav"], len(clip["crops"]), float(clip["fps"]), AUDIO_WINDOW, rate=rate
     )
     return (gain * windows).astype(np.float32)
+
+
+SHIFTS = np.arange(-VSHIFT, VSHIFT + 1)  # the loss expert's audio shifts (frames)
+
+
+def load_loss_expert(path: str) -> SyncNet:
+    """The frozen sync expert of `--expert`; the evaluator's own weights are refused."""
+    from talkface.eval.runner import load_sync_expert
+
+    expert = load_syncnet(load_weights(path)).eval().requires_grad_(False)
+    evaluator = load_sync_expert().state_dict()
+    mine = expert.state_dict()
+    if mine.keys() == evaluator.keys() and all(
+        mine[k].shape == evaluator[k].shape and torch.equal(mine[k], evaluator[k])
+        for k in mine
+    ):
+        raise ValueError(
+            f"--expert {path} is the evaluator's sync expert: a network used as a training "
+            "loss cannot judge the result (train another: `talkface train syncnet --model "
+            "sync-loss-grid --seed 1`)"
+        )
+    return expert
+
+
+def with_expert_audio(clips: list[dict], expert: SyncNet) -> None:
+    """Add each clip's (N, D) float32 loss-expert embeddings of its sync windows' audio as
+    "expert_audio" (the expert is frozen: they never change)."""
+    for clip in clips:
+        clip["expert_audio"] = embed_audio(
+            expert, clip["wav"], len(clip["crops"])
+        ).astype(np.float32)
+
+
+def expert_terms(
+    expert: SyncNet, fake: torch.Tensor, batch: GANBatch, cfg: TemporalGANTrainConfig
+) -> dict[str, torch.Tensor]:
+    """The loss expert's cross-entropy of the in-sync audio among its shifts, over the
+    generated windows whose in-sync audio exists in the clip, x cfg.expert_weight."""
+    rows = batch.expert_valid[:, :, VSHIFT]
+    video = expert.embed_video(expert_windows(fake)[rows])
+    loss, _ = shift_cross_entropy(
+        video, batch.expert_audio[rows], batch.expert_valid[rows]
+    )
+    return {"expert": cfg.expert_weight * loss}
 
 
 def lower_half(frames: torch.Tensor) -> torch.Tensor:
@@ -760,6 +835,10 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
 
     # 1. Data: s1 `train` sequences with their audio windows; the unseen faces for validation
     clips = training_clips(cfg, size)
+    loss_expert = None
+    if cfg.expert_weight > 0:
+        loss_expert = load_loss_expert(cfg.expert)
+        with_expert_audio(clips, loss_expert)
     val_sets, expert = {}, None
     if run.main:
         val_sets = {
@@ -895,6 +974,8 @@ def train(cfg: TemporalGANTrainConfig, progress: bool = True) -> Path:
                     fake, other, z, other_z, cfg.diversity_cap, cfg.diversity_pool
                 )
             g_terms |= map_terms(maps, batch.flow, b, cfg, coded=net_e is not None)
+            if loss_expert is not None:
+                g_terms |= expert_terms(loss_expert, fake, batch, cfg)
             logged = {}
             if net_e is not None:
                 coded, logged["kl_nats"] = coded_terms(
