@@ -35,10 +35,11 @@ MODELS: dict[str, ModelSpec] = {
     "temporal-gan-grid": ModelSpec(
         name="temporal-gan-grid",
         weights="temporal_gan_grid.pt",
-        sha256="68e29953598473a7a5f5328d0b3eac8101e5e75e66c3dfa2a16c159a1e1cdcdb",
+        sha256="4310d344621feacd2c6cdf1176d82b2358dc7cf1417844a8018ce571d282a4ee",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
         "output + flow) on GRID s1, its noise drawn from a prior learnt from real video's "
-        "codes; early: 4,500 steps of CPU training, the last 1,300 on that prior's noise; blinks from its noise",
+        "codes; early: 4,900 steps of CPU training, the last 500 against a frozen sync expert; "
+        "blinks from its noise",
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
