@@ -656,20 +656,25 @@ def test_a_run_with_a_prior_draws_its_noise_from_it_and_leaves_it_as_fitted(tmp_
         recipe.frozen_prior_from(generator, str(tmp_path / "plain.pt"))
 
 
-def test_the_recipe_trains_on_the_priors_noise_and_saves_it(tmp_path, grid_cache):
-    from talkface.weights import load_model, load_weights
-
-    source = _with_prior_file(tmp_path)
+def _short_run(tmp_path, grid_cache, **overrides):
+    """Two batches of the recipe on the three preprocessed GRID clips, into tmp_path/run."""
     cfg = _config(
         cache=str(grid_cache),
         out=str(tmp_path / "run"),
-        prior=str(tmp_path / "prior.pt"),
         steps_per_epoch=2,
         epochs=1,
         sequence=11,
         val_speakers=(),
+        **overrides,
     )
     recipe.train(cfg, progress=False)
+
+
+def test_the_recipe_trains_on_the_priors_noise_and_saves_it(tmp_path, grid_cache):
+    from talkface.weights import load_model, load_weights
+
+    source = _with_prior_file(tmp_path)
+    _short_run(tmp_path, grid_cache, prior=str(tmp_path / "prior.pt"))
     trained = load_model(load_weights(str(tmp_path / "run" / "last.pt")))
     assert trained.noise_prior is not None
     for name, value in source.noise_prior.state_dict().items():
@@ -789,17 +794,9 @@ def test_the_evaluator_cannot_be_the_training_loss(tmp_path, grid_cache):
         recipe.load_loss_expert(SYNC_EXPERT)
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "expert.pt", SyncNet(SYNC_NETS["tiny"]))
-    cfg = _config(
-        cache=str(grid_cache),
-        out=str(tmp_path / "run"),
-        expert=str(tmp_path / "expert.pt"),
-        expert_weight=2.0,
-        steps_per_epoch=2,
-        epochs=1,
-        sequence=11,
-        val_speakers=(),
+    _short_run(
+        tmp_path, grid_cache, expert=str(tmp_path / "expert.pt"), expert_weight=2.0
     )
-    recipe.train(cfg, progress=False)
     log = (tmp_path / "run" / "log.csv").read_text().splitlines()
     assert "expert" in log[0].split(",")
     with pytest.raises(ValueError, match="--expert"):
