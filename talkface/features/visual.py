@@ -3,6 +3,8 @@ landmark images for the landmark-conditioned renderers."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from talkface.features.align import SYNC_WINDOW
@@ -63,9 +65,11 @@ def expert_windows(frames, height: int = 48, width: int = 96):
     return (windows - mean) / (std + 1.0)
 
 
+@functools.cache
 def area_matrix(size: int, out: int):
     """(out, size) torch matrix of OpenCV's INTER_AREA resampling along one axis (it is
-    separable and linear: the image of the identity)."""
+    separable and linear: the image of the identity); made once per shape, the training loop
+    asks for it every step."""
     import cv2
     import torch
 
