@@ -100,6 +100,10 @@ def _rows(path):
             "sinha",
             ["--model", "sinha-tiny", "--sequence", "8", "--synthetic-voices", "0"],
         ),
+        (  # the weights' moving average is what gets validated and saved
+            "atnet",
+            "--model tiny --sequence 8 --synthetic-voices 0 --average 0.9".split(),
+        ),
         pytest.param(
             "dirfa", ["--model", "dirfa-tiny", "--sequence", "16"], marks=SLOW
         ),
@@ -179,6 +183,10 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
     assert list((run / "tensorboard").iterdir())
     saved = torch.load(run / "last.pt", weights_only=True)
     assert saved["train_config"]["batch_size"] == 2 and saved["epoch"] == 1
+    if "--average" in flags:  # the trained weights travel beside it, for --resume
+        averaged, trained = saved["model"], saved["trained"]
+        assert averaged.keys() == trained.keys()
+        assert any(not torch.equal(averaged[k], trained[k]) for k in averaged)
 
 
 @pytest.mark.slow
@@ -298,3 +306,24 @@ def test_landmark_losses_separate_position_and_temporal_terms():
     jitter[:, ::2] += 0.01
     lmark2, temp2 = landmark_losses(jitter, target, mouth_weight=3.0)
     assert temp2 > 0 and lmark2 < lmark
+
+
+def test_weight_average_moves_a_decay_step_towards_the_model():
+    from talkface.train.run import WeightAverage
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    average = WeightAverage(model, 0.75)
+    before = {k: v.clone() for k, v in average.module.state_dict().items()}
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    model(torch.randn(4, 3))  # moves the norm's running statistics and its step counter
+    average.update(model)
+    current = model.state_dict()
+    for name, value in average.module.state_dict().items():
+        if value.is_floating_point():
+            expected = 0.75 * before[name] + 0.25 * current[name]
+            assert torch.allclose(value, expected), name
+        else:
+            assert torch.equal(value, current[name]), name
+    assert not torch.equal(model[0].weight, average.module[0].weight)
+    assert not any(p.requires_grad for p in average.module.parameters())

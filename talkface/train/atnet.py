@@ -34,7 +34,7 @@ from talkface.features.audio import speech_features
 from talkface.models import atvgnet, sinha
 from talkface.models.atvgnet import identity_input
 from talkface.motion.params import load_motion_basis
-from talkface.train.run import TrainRun
+from talkface.train.run import TrainRun, WeightAverage
 
 
 @dataclass
@@ -61,6 +61,9 @@ class ATNetTrainConfig:
     )
     coefficient_mask: int = 2  # SpecAugment: blank up to this many MFCC coefficients
     weight_decay: float = 1e-5
+    # decay per step of the weights' moving average, which is then what is validated and
+    # saved (train.run.WeightAverage); 0 = the trained weights themselves
+    average: float = 0.0
     synthetic_voices: int = (
         2  # espeak-ng twins per training clip (data/synthetic_voices.py)
     )
@@ -311,7 +314,10 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
     optimizer = torch.optim.Adam(
         model.parameters(), lr=cfg.lr, betas=(0.5, 0.999), weight_decay=cfg.weight_decay
     )
-    run.resume(model, optimizer=optimizer)
+    average = WeightAverage(model, cfg.average) if cfg.average else None
+    saved = average.module if average else model  # what is validated and checkpointed
+    state = {"optimizer": optimizer, **({"trained": model} if average else {})}
+    run.resume(saved, **state)
     net = run.parallel(model)
 
     for epoch in run.epochs(cfg.epochs):
@@ -356,11 +362,13 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if average:
+                average.update(model)
             totals.append([lmark.item(), temp.item()])
         # 4. Validate, log, checkpoint (last every epoch; best by the val speakers' mouth error)
         train_lmark, train_temp = run.mean_over_ranks(np.mean(totals, 0))
         metrics = {
-            name: evaluate(model, ex, cfg.mouth_weight)
+            name: evaluate(saved, ex, cfg.mouth_weight)
             for name, ex in val_sets.items()
             if ex
         }
@@ -373,7 +381,7 @@ def train(cfg: ATNetTrainConfig, progress: bool = True) -> Path:
             "train_temp": float(train_temp),
             "seconds": time.time() - t0,
         }
-        run.end_epoch(epoch, model, row, metrics, score, optimizer=optimizer)
+        run.end_epoch(epoch, saved, row, metrics, score, **state)
     return run.close()
 
 

@@ -16,6 +16,7 @@ gradients (gloo on CPU, nccl on GPUs). Rank 0 alone validates, logs and writes c
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import os
@@ -243,6 +244,28 @@ class TrainRun:
 
 
 # -- logs --------------------------------------------------------------------------------------
+
+
+class WeightAverage(torch.nn.Module):
+    """An exponential moving average of a model's weights (Polyak averaging), updated after
+    every optimizer step. The average of a noisy late trajectory generalises a little better
+    than any one of its points, so it is what a run validates and saves when it keeps one."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        super().__init__()
+        if not 0 < decay < 1:
+            raise ValueError(f"the average's decay must lie in (0, 1), got {decay}")
+        self.decay = decay
+        self.module = copy.deepcopy(model).requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        averaged, current = self.module.state_dict(), model.state_dict()
+        for name, value in averaged.items():
+            if value.is_floating_point():
+                value.lerp_(current[name], 1 - self.decay)
+            else:  # counters and the like follow the model
+                value.copy_(current[name])
 
 
 def log_epoch(path: Path, row: dict, metrics: dict, echo: bool = True) -> None:
