@@ -412,6 +412,24 @@ def test_dirfa_quantise_round_trip_and_top_k():
     assert len(torch.unique(picks[:, 0])) > 1  # k > 1 samples
 
 
+def test_dirfa_expected_value_weighs_every_bin_centroid():
+    model = _build("dirfa")
+    P, D = model.config.n_params, model.config.bins
+    low, high = -torch.arange(1, P + 1.0), torch.arange(1, P + 1.0) * 2
+    model.set_range(low, high)
+    uniform = model.expected(torch.zeros(P, D))
+    torch.testing.assert_close(uniform, (low + high) / 2)  # the middle of each range
+    peaked = torch.full((P, D), -1e4)
+    peaked[torch.arange(P), torch.arange(P) % D] = 0
+    torch.testing.assert_close(
+        model.expected(peaked), model.dequantise(torch.arange(P) % D)
+    )
+    two = torch.full((P, D), -1e4)
+    two[:, 0] = two[:, 1] = 0  # halfway between the first two centroids
+    bin_width = (high - low) / D
+    torch.testing.assert_close(model.expected(two), low + bin_width)
+
+
 def test_dirfa_same_seed_same_animation_other_seed_differs():
     model = _build("dirfa").eval()
     windows, _ = _inputs("dirfa", batch=1, frames=12)
@@ -424,6 +442,8 @@ def test_dirfa_same_seed_same_animation_other_seed_differs():
 
     torch.testing.assert_close(sample(1), sample(1))
     assert not torch.allclose(sample(1), sample(2))
+    expected = dirfa.generate(model, windows[0], None)  # no sampling: no seed needed
+    torch.testing.assert_close(expected, dirfa.generate(model, windows[0], None))
 
 
 # -- Vougioukas et al. temporal GAN ------------------------------------------------------------

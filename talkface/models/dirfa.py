@@ -123,6 +123,13 @@ class DIRFA(nn.Module):
             self.high - self.low
         )
 
+    def expected(self, logits: torch.Tensor) -> torch.Tensor:
+        """(..., P, D) logits -> (..., P) each parameter's expected value over its bins: the
+        centroids weighted by their probabilities (no quantisation step, no sampling)."""
+        bins = torch.arange(self.config.bins, device=logits.device)
+        centroids = self.dequantise(bins[:, None]).T  # (P, D)
+        return (F.softmax(logits, dim=-1) * centroids).sum(-1)
+
     def normalise(self, values: torch.Tensor) -> torch.Tensor:
         """Continuous animation scaled to about [-1, 1] per parameter (the network's input)."""
         return 2 * (values - self.low) / (self.high - self.low) - 1
@@ -184,12 +191,13 @@ def top_k_per_parameter(
 class Sampler:
     """DIRFA's autoregressive top-k sampling, resumable: each call continues the animation from
     the last tau windows and animations of the calls before (streaming keeps one per stream).
-    `top_k` (P,) gives each parameter's k (1 = greedy)."""
+    `top_k` (P,) gives each parameter's k (1 = greedy); `top_k` None takes every parameter's
+    expected value instead (DIRFA.expected: deterministic, and free of the bins' steps)."""
 
     def __init__(
         self,
         model: DIRFA,
-        top_k: torch.Tensor,
+        top_k: torch.Tensor | None,
         temperature: float = 1.0,
         generator: torch.Generator | None = None,
     ):
@@ -209,9 +217,13 @@ class Sampler:
             self.windows = torch.cat([self.windows, window[None]])[-keep:]
             self.previous = torch.cat([self.previous, self.last[None]])[-keep:]
             logits = self.model(self.windows[None], self.previous[None])[0, -1]
-            animation[t] = self.model.dequantise(
-                top_k_sample(logits, self.top_k, self.temperature, self.generator)
-            )
+            if self.top_k is None:
+                animation[t] = self.model.expected(logits)
+            else:
+                drawn = top_k_sample(
+                    logits, self.top_k, self.temperature, self.generator
+                )
+                animation[t] = self.model.dequantise(drawn)
             self.last = animation[t]
         return animation
 
@@ -219,7 +231,7 @@ class Sampler:
 def generate(
     model: DIRFA,
     windows: torch.Tensor,
-    top_k: torch.Tensor,
+    top_k: torch.Tensor | None,
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:

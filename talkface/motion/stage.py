@@ -5,9 +5,10 @@ the same code decides each frame:
 - AT-net or Sinha et al.'s network move lips and jaw (the AT-net's LSTM state carries over);
   the blink generator gives blinks and brows; the head sways slowly (motion.sway).
 - DIRFA samples lips, jaw, brows, blinks and head pose autoregressively (its last tau windows
-  and animations carry over). Two samplers: lips and jaw from a greedy one, shared by every
-  seed (a sampled history drifts the lips with the seed's blinks and head: opening correlation
-  between seeds 0.26-0.82), everything else from the sampled one. GRID's near-still heads
+  and animations carry over). Two rollouts: lips and jaw from one that takes each bin
+  distribution's expected value, shared by every seed (a sampled history drifts the lips with
+  the seed's blinks and head: opening correlation between seeds 0.26-0.82), everything else
+  from the sampled one. GRID's near-still heads
   taught it little head motion (0.3 deg of yaw differs across seeds), so the same seeded sway
   joins its pose: each seed turns the head its own way.
 Lips and jaw are scaled by motion_scale and rest where the gate (speech activity) is 0; head
@@ -70,7 +71,7 @@ class MotionStage:
         if isinstance(model, DIRFA):
             top_k = top_k_per_parameter(model.config, **DEFAULT_TOP_K)
             self.sampled = Sampler(model, top_k, generator=generator)
-            self.greedy = Sampler(model, torch.ones_like(top_k))
+            self.lips = Sampler(model, None)  # expected values: see Sampler
             self.basis = load_motion_basis()
         self.sway = HeadSway(fps, generator)
 
@@ -84,8 +85,8 @@ class MotionStage:
         if isinstance(self.model, DIRFA):
             k = self.model.config.n_coefficients
             sampled = self.sampled(windows).numpy()
-            greedy = self.greedy(windows).numpy()
-            speech = self.basis.decode(greedy[:, :k])
+            lips = self.lips(windows).numpy()
+            speech = self.basis.decode(lips[:, :k])
             displacements[:, BROWS] = self.basis.decode(sampled[:, :k])[:, BROWS]
             closure = np.clip(sampled[:, k], 0, 1)
             pose = pose + sampled[:, k + 1 :]

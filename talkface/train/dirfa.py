@@ -8,8 +8,8 @@ D uniform bins between its 0.5th and 99.5th training percentile. Teacher forcing
 previous frame (plus a little noise, so sampled histories at inference are not a surprise);
 cross-entropy over every parameter's bins (eq. 5). Speech augmentation as the AT-net recipe:
 vocal-tract-length warps, additive noise, SpecAugment. Validation every epoch on the unseen
-speakers: teacher-forced loss, and mouth error / inner-lip opening correlation of animation
-sampled autoregressively with the pipeline's top-k.
+speakers: teacher-forced loss, and mouth error / inner-lip opening correlation of the lips
+rolled out autoregressively as the pipeline decodes them (each bin distribution's expected value).
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ import torch.nn.functional as F
 
 from talkface.data.landmarks import load_split
 from talkface.models.dirfa import (
-    DEFAULT_TOP_K,
     DIRFA,
     PRESETS,
     generate,
-    top_k_per_parameter,
 )
 from talkface.motion.params import clip_motion, load_motion_basis
 from talkface.train.atnet import clip_windows, mouth_agreement, spec_augment
@@ -106,10 +104,10 @@ def shifted(animation: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(model: DIRFA, clips: list[AnimationClip], top_k: torch.Tensor) -> dict:
+def evaluate(model: DIRFA, clips: list[AnimationClip]) -> dict:
     model.eval()
     losses, agreement = [], []
-    for i, clip in enumerate(clips):
+    for clip in clips:
         windows = clip_windows(clip, len(clip.animation), model.config)
         target = torch.from_numpy(clip.animation)[None]
         logits = model(windows[None], shifted(target))
@@ -118,10 +116,8 @@ def evaluate(model: DIRFA, clips: list[AnimationClip], top_k: torch.Tensor) -> d
                 logits.flatten(0, 2), model.quantise(target).flatten()
             ).item()
         )
-        sampled = generate(
-            model, windows, top_k, generator=torch.Generator().manual_seed(i)
-        )
-        coefficients = sampled[:, : model.config.n_coefficients].numpy()
+        lips = generate(model, windows, None)  # as the pipeline decodes them
+        coefficients = lips[:, : model.config.n_coefficients].numpy()
         pred = load_motion_basis().decode(coefficients)
         agreement.append(mouth_agreement(pred, clip.displacements))
     model.train()
@@ -170,7 +166,6 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
     )
     run.resume(model, optimizer=optimizer)
     net = run.parallel(model)
-    top_k = top_k_per_parameter(model.config, **DEFAULT_TOP_K)  # as the pipeline
 
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
@@ -218,9 +213,7 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
         # 4. Validate (sampled animation on the unseen speakers), log, checkpoint
         (train_loss,) = run.mean_over_ranks(np.array([np.mean(totals)]))
         metrics = {
-            name: evaluate(model, clips, top_k)
-            for name, clips in val_sets.items()
-            if clips
+            name: evaluate(model, clips) for name, clips in val_sets.items() if clips
         }
         score = sum(metrics[k]["mouth_error"] for k in cfg.val_speakers if k in metrics)
         row = {
