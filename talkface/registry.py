@@ -29,7 +29,7 @@ MODELS: dict[str, ModelSpec] = {
     "dirfa-grid": ModelSpec(
         name="dirfa-grid",
         weights="dirfa_grid.pt",
-        sha256="b35c3d9ead22d2eeb367c31c807ae600c102fce71d81bf4f3324e5203dc823b6",
+        sha256="909556617fbf7962b27f201514c60c83f30bd6ccf897e15478ca43d365c1e8cc",
         description="DIRFA transformer (lips, brows, blinks, head pose; sampled per seed) on GRID s1; warp renderer",
     ),
     "temporal-gan-grid": ModelSpec(

@@ -1,6 +1,6 @@
 import numpy as np
 
-from talkface.data.synthetic_voices import synthetic_twin, warp_times
+from talkface.data.synthetic_voices import synthetic_twin, synthetic_twins, warp_times
 from talkface.features.align import n_video_frames
 
 
@@ -41,3 +41,30 @@ def test_twin_carries_the_real_motion_onto_the_synthetic_timeline():
     # the loudest synthetic audio falls inside the real clip's spoken span
     loud = np.argmax(np.abs(wav)) / 16000 * fps
     assert 0.8 * fps <= source_frame[int(loud)] <= 2.3 * fps
+
+
+def test_twin_warps_any_per_frame_motion_and_the_cache_replays_it(tmp_path):
+    words = ["sil", "bin", "blue", "now", "sil"]
+    times = np.array([[0, 0.8], [0.8, 1.2], [1.2, 1.6], [1.6, 2.2], [2.2, 3.0]])
+    frames = np.arange(75, dtype=np.float32)
+    # a flat (T, P) animation warps as the landmarks do: each frame from one real moment
+    animation = np.stack([frames, 2 * frames], 1)
+    wav, warped = synthetic_twin(
+        words, times, animation, 25.0, np.random.default_rng(3)
+    )
+    assert len(warped) == n_video_frames(len(wav), 25.0)
+    assert np.all(np.diff(warped[:, 0]) >= 0) and warped[:, 0].max() <= 74
+    np.testing.assert_allclose(warped[:, 1], 2 * warped[:, 0], rtol=1e-6)
+
+    clips = [
+        {"name": n, "words": words, "word_times": times, "fps": 25.0} for n in "ab"
+    ]
+    cache = tmp_path / "twins.npz"
+    made = synthetic_twins(clips, [animation, animation + 100], 2, cache, seed=0)
+    assert sorted(i for i, _, _ in made) == [0, 0, 1, 1]
+    for i, wav, motion in made:  # each twin carries its own clip's motion
+        assert (motion[:, 0] >= 100).all() == (i == 1)
+        assert len(motion) == n_video_frames(len(wav), 25.0)
+    replayed = synthetic_twins(clips, [animation, animation + 100], 2, cache, seed=0)
+    for (i, wav, motion), (j, wav2, motion2) in zip(made, replayed):
+        assert i == j and np.array_equal(wav, wav2) and np.array_equal(motion, motion2)

@@ -104,8 +104,10 @@ def _rows(path):
             "atnet",
             "--model tiny --sequence 8 --synthetic-voices 0 --average 0.9".split(),
         ),
-        pytest.param(
-            "dirfa", ["--model", "dirfa-tiny", "--sequence", "16"], marks=SLOW
+        pytest.param(  # with espeak-ng twins of its clips
+            "dirfa",
+            "--model dirfa-tiny --sequence 16 --synthetic-voices 1".split(),
+            marks=SLOW,
         ),
         pytest.param(
             "blinks",
@@ -180,6 +182,9 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
             assert all(float(r[term]) > 0 for r in rows), term
     for name in ("best.pt", "last.pt", "config.yaml", "loss.png"):
         assert (run / name).exists(), name
+    if "--synthetic-voices" in flags:  # espeak-ng twins made once, kept in the run
+        voices = flags[flags.index("--synthetic-voices") + 1] != "0"
+        assert (run / "synthetic.npz").exists() == voices
     assert list((run / "tensorboard").iterdir())
     saved = torch.load(run / "last.pt", weights_only=True)
     assert saved["train_config"]["batch_size"] == 2 and saved["epoch"] == 1

@@ -11,6 +11,8 @@ was trained on.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from talkface.data.tts import synthesize
@@ -47,12 +49,13 @@ def warp_times(tau: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.nd
 def synthetic_twin(
     words: list[str],
     word_times: np.ndarray,
-    displacements: np.ndarray,
+    motion: np.ndarray,
     fps: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(wav (N,) at SAMPLE_RATE, displacements (T, 68, 2)) of the clip spoken by a random voice,
-    or None when espeak-ng's words cannot be matched with the clip's."""
+    """(wav (N,) at SAMPLE_RATE, motion (T', ...)) of the clip spoken by a random voice, its
+    (T, ...) per-frame motion time-warped onto the new timeline, or None when espeak-ng's words
+    cannot be matched with the clip's."""
     spoken = [(w, t) for w, t in zip(words, word_times) if w not in SILENT]
     if not spoken:
         return None
@@ -96,10 +99,49 @@ def synthetic_twin(
         return None
     n = n_video_frames(len(wav), fps)
     real_time = warp_times(frame_centres(n, fps), source, target)
-    position = np.clip(
-        real_time * fps - 0.5, 0, len(displacements) - 1
-    )  # fractional frame index
+    position = np.clip(real_time * fps - 0.5, 0, len(motion) - 1)  # fractional frame
     lo = np.floor(position).astype(int)
-    hi = np.minimum(lo + 1, len(displacements) - 1)
-    w = (position - lo)[:, None, None]
-    return wav, ((1 - w) * displacements[lo] + w * displacements[hi]).astype(np.float32)
+    hi = np.minimum(lo + 1, len(motion) - 1)
+    w = (position - lo).reshape(-1, *[1] * (motion.ndim - 1))
+    return wav, ((1 - w) * motion[lo] + w * motion[hi]).astype(np.float32)
+
+
+def synthetic_twins(
+    clips: list[dict],
+    motions: list[np.ndarray],
+    per_clip: int,
+    cache: Path,
+    seed: int,
+    progress: bool = True,
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(index of the source clip, wav, motion) of `per_clip` twins of each clip (a cache dict
+    with name, words, word_times, fps) and its (T, ...) motion; made once, then read from
+    `cache` (.npz)."""
+    from tqdm import tqdm
+
+    if cache.exists():
+        with np.load(cache) as z:
+            stored = {k: z[k] for k in z.files}
+    else:
+        rng = np.random.default_rng(seed)
+        stored = {}
+        for clip, motion in tqdm(
+            list(zip(clips, motions)),
+            desc="synthetic voices",
+            disable=not progress,
+            leave=False,
+        ):
+            for k in range(per_clip):
+                twin = synthetic_twin(
+                    list(clip["words"]), clip["word_times"], motion, clip["fps"], rng
+                )
+                if twin is not None:
+                    key = f"{clip['name']}~{k}"
+                    stored[f"{key}~wav"], stored[f"{key}~motion"] = twin
+        np.savez(cache, **stored)
+    index = {clip["name"]: i for i, clip in enumerate(clips)}
+    return [
+        (index[key.split("~")[0]], stored[key], stored[key[:-4] + "~motion"])
+        for key in stored
+        if key.endswith("~wav") and key.split("~")[0] in index
+    ]

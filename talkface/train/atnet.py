@@ -145,51 +145,21 @@ def synthetic_examples(
     progress: bool,
 ) -> list[ClipExample]:
     """espeak-ng twins of each training clip (made once, then read from `cache`)."""
-    from tqdm import tqdm
+    from talkface.data.synthetic_voices import synthetic_twins
 
-    from talkface.data.synthetic_voices import synthetic_twin
-
-    if cache.exists():
-        with np.load(cache) as z:
-            stored = {k: z[k] for k in z.files}
-    else:
-        rng = np.random.default_rng(seed)
-        stored = {}
-        for clip, ex in tqdm(
-            list(zip(clips, examples)),
-            desc="synthetic voices",
-            disable=not progress,
-            leave=False,
-        ):
-            for k in range(per_clip):
-                twin = synthetic_twin(
-                    list(clip["words"]),
-                    clip["word_times"],
-                    ex.displacements,
-                    ex.fps,
-                    rng,
-                )
-                if twin is not None:
-                    stored[f"{ex.name}~{k}~wav"], stored[f"{ex.name}~{k}~motion"] = twin
-        np.savez(cache, **stored)
-    by_name = {ex.name: ex for ex in examples}
-    twins = []
-    for key in stored:
-        if key.endswith("~wav"):
-            name = key.split("~")[0]
-            if name in by_name:
-                source = by_name[name]
-                twins.append(
-                    ClipExample(
-                        key[:-4],
-                        "espeak",
-                        stored[key],
-                        stored[key[:-4] + "~motion"],
-                        source.identity_shape,
-                        source.fps,
-                    )
-                )
-    return twins
+    motions = [ex.displacements for ex in examples]
+    twins = synthetic_twins(clips, motions, per_clip, cache, seed, progress)
+    return [
+        ClipExample(
+            f"{examples[i].name}~{n}",
+            "espeak",
+            wav,
+            motion,
+            examples[i].identity_shape,
+            examples[i].fps,
+        )
+        for n, (i, wav, motion) in enumerate(twins)
+    ]
 
 
 def clip_windows(

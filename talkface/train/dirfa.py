@@ -52,6 +52,8 @@ class DIRFATrainConfig:
     noise_prob: float = 0.3
     time_mask: int = 6
     coefficient_mask: int = 6
+    # espeak-ng twins per training clip (data/synthetic_voices.py)
+    synthetic_voices: int = 2
     seed: int = 0
     max_clips: int = 0  # 0 = all
     val_speakers: tuple[str, ...] = ("s26", "s31")
@@ -98,6 +100,31 @@ def make_clips(clips: list[dict], n_coefficients: int) -> list[AnimationClip]:
     return out
 
 
+def synthetic_clips(
+    clips: list[dict],
+    real: list[AnimationClip],
+    per_clip: int,
+    cache: Path,
+    seed: int,
+    progress: bool,
+) -> list[AnimationClip]:
+    """espeak-ng twins of each training clip with its animation and landmarks time-warped onto
+    them (blinks and head motion ride along: they are not speech, but the twin needs some)."""
+    from talkface.data.synthetic_voices import synthetic_twins
+
+    p = real[0].animation.shape[1]
+    motions = [
+        np.concatenate([c.animation, c.displacements.reshape(len(c.animation), -1)], 1)
+        for c in real
+    ]
+    return [
+        AnimationClip(wav, real[i].fps, motion[:, :p], motion[:, p:].reshape(-1, 68, 2))
+        for i, wav, motion in synthetic_twins(
+            clips, motions, per_clip, cache, seed, progress
+        )
+    ]
+
+
 def shifted(animation: torch.Tensor) -> torch.Tensor:
     """(B, T, P) -> the previous frame's animation at each frame (zeros before the first)."""
     return F.pad(animation, (0, 0, 1, 0))[:, :-1]
@@ -140,11 +167,17 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
 
     # 1. Data: animation targets of every training clip; unseen speakers for validation
     raw = load_split(cfg.cache, "train", keys=DIRFA_KEYS)[: cfg.max_clips or None]
-    train_set = [
-        c
-        for c in make_clips(raw, config.n_coefficients)
-        if len(c.animation) >= cfg.sequence
-    ]
+    train_set = make_clips(raw, config.n_coefficients)
+    if cfg.synthetic_voices:
+        train_set += synthetic_clips(
+            raw,
+            train_set,
+            cfg.synthetic_voices,
+            run.out / "synthetic.npz",
+            cfg.seed,
+            run.progress,
+        )
+    train_set = [c for c in train_set if len(c.animation) >= cfg.sequence]
     del raw
     val_sets = {}
     if run.main:
