@@ -8,9 +8,9 @@ the same code decides each frame:
   and animations carry over). Two rollouts: lips and jaw from one that takes each bin
   distribution's expected value, shared by every seed (a sampled history drifts the lips with
   the seed's blinks and head: opening correlation between seeds 0.26-0.82), everything else
-  from the sampled one. GRID's near-still heads
-  taught it little head motion (0.3 deg of yaw differs across seeds), so the same seeded sway
-  joins its pose: each seed turns the head its own way.
+  from the sampled one. GRID's near-still heads taught it little head motion (0.3 deg of yaw
+  differs across seeds), so the same seeded sway joins its pose: each seed turns the head its
+  own way.
 Lips and jaw are scaled by motion_scale and rest where the gate (speech activity) is 0; head
 motion (DIRFA's plus the sway) is scaled by head_motion.
 """
