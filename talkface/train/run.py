@@ -246,13 +246,12 @@ class TrainRun:
 # -- logs --------------------------------------------------------------------------------------
 
 
-class WeightAverage(torch.nn.Module):
+class WeightAverage:
     """An exponential moving average of a model's weights (Polyak averaging), updated after
-    every optimizer step. The average of a noisy late trajectory generalises a little better
-    than any one of its points, so it is what a run validates and saves when it keeps one."""
+    every optimizer step: it smooths the step-to-step noise of the trained weights, and a run
+    that keeps one validates and saves it (`module`) in their place."""
 
     def __init__(self, model: torch.nn.Module, decay: float):
-        super().__init__()
         if not 0 < decay < 1:
             raise ValueError(f"the average's decay must lie in (0, 1), got {decay}")
         self.decay = decay
