@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import pickle
 from importlib import resources
 from pathlib import Path
 
@@ -34,7 +35,13 @@ def load_weights(name_or_path: str | Path) -> dict:
                 f"unknown model {name_or_path!r}: not a registered name ({', '.join(sorted(SHIPPED))}) nor a file"
             )
         source = path.read_bytes()
-    return torch.load(io.BytesIO(source), map_location="cpu", weights_only=True)
+    try:
+        return torch.load(io.BytesIO(source), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        raise TalkfaceError(
+            f"{name_or_path} is not a readable talkface checkpoint: "
+            + str(error).splitlines()[0]
+        ) from None
 
 
 def model_state(checkpoint: dict) -> tuple[dict, dict]:

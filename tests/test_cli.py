@@ -336,6 +336,17 @@ def test_bad_renderer_is_a_clear_error(tmp_path):
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_unreadable_checkpoint_is_a_clear_error(tmp_path):
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    result = run(
+        "generate", "--model", tmp_path / "broken.pt", "-o", tmp_path / "x.mp4"
+    )
+    assert result.returncode != 0
+    assert "not a readable talkface checkpoint" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.mp4").exists()
+
+
 def _sample_face():
     import talkface
 

@@ -196,3 +196,21 @@ def test_protocol_seeds_are_per_clip_and_reproducible():
     assert clip_seed(a) == clip_seed(Path("elsewhere/bgiq6p.mp4"))
     assert clip_seed(a) != clip_seed(b)
     assert 0 <= clip_seed(a) < 2**31
+
+
+def test_protocol_with_a_model_that_cannot_load_fails_at_once(tmp_path):
+    """Pool workers whose initializer raises are replaced forever: the model must be loaded
+    (and fail) before any worker starts. In a subprocess, so the bug fails instead of hangs."""
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    code = (
+        "import sys; from talkface.eval.protocol import evaluate_set; "
+        "evaluate_set([sys.argv[1] + '/clip.mpg'], sys.argv[1] + '/broken.pt', jobs=2)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "not a readable talkface checkpoint" in result.stderr

@@ -152,6 +152,11 @@ def evaluate_set(
     results = {}
     init = (model, renderer, options, cpbd_every)
     if jobs > 1:
+        # a model that cannot load must fail here: a Pool replaces workers whose
+        # initializer raises, forever
+        import talkface
+
+        talkface.load_pipeline(model, renderer)
         with Pool(jobs, initializer=_init_worker, initargs=init) as pool:
             for video, result in pool.imap_unordered(_evaluate_in_worker, videos):
                 results[video] = result
