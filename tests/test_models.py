@@ -430,6 +430,35 @@ def test_dirfa_expected_value_weighs_every_bin_centroid():
     torch.testing.assert_close(model.expected(two), low + bin_width)
 
 
+def test_dirfa_gaussian_bin_targets_centre_on_the_value():
+    from talkface.train.dirfa import bin_loss, bin_targets
+
+    model = _build("dirfa")
+    P, D = model.config.n_params, model.config.bins
+    model.set_range(-torch.ones(P), torch.ones(P))
+    centroids = model.dequantise(torch.arange(D)[:, None]).T  # (P, D)
+    # a tenth of a bin off interior centroids: no tail folded, no value on a bin edge
+    values = model.dequantise(torch.arange(P) % (D - 4) + 2)[None] + 0.2 / D
+    soft = bin_targets(model, values, sigma=0.75)
+    torch.testing.assert_close(soft.sum(-1), torch.ones(1, P))
+    torch.testing.assert_close((soft * centroids).sum(-1), values, atol=1e-3, rtol=0)
+    nearest = soft.argmax(-1)
+    torch.testing.assert_close(nearest, model.quantise(values))
+    assert (soft.gather(-1, nearest[..., None]) < 0.7).all()  # spread to the neighbours
+    # a narrow Gaussian is the paper's one-hot cross-entropy
+    logits = torch.randn(1, P, D)
+    torch.testing.assert_close(
+        bin_loss(model, logits, values, 1e-4), bin_loss(model, logits, values, 0.0)
+    )
+    far = torch.full((1, P, D), -5.0).scatter(-1, (nearest[..., None] + 2) % D, 5.0)
+    near = torch.full((1, P, D), -5.0).scatter(-1, (nearest[..., None] + 1) % D, 5.0)
+    # a near miss costs less than a far one only with the Gaussian
+    assert bin_loss(model, near, values, 0.75) < bin_loss(model, far, values, 0.75)
+    torch.testing.assert_close(
+        bin_loss(model, near, values, 0.0), bin_loss(model, far, values, 0.0)
+    )
+
+
 def test_dirfa_same_seed_same_animation_other_seed_differs():
     model = _build("dirfa").eval()
     windows, _ = _inputs("dirfa", batch=1, frames=12)

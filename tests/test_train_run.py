@@ -104,9 +104,10 @@ def _rows(path):
             "atnet",
             "--model tiny --sequence 8 --synthetic-voices 0 --average 0.9".split(),
         ),
-        pytest.param(  # with espeak-ng twins of its clips
+        pytest.param(  # with espeak-ng twins of its clips, Gaussian bin targets, cosine lr
             "dirfa",
-            "--model dirfa-tiny --sequence 16 --synthetic-voices 1".split(),
+            "--model dirfa-tiny --sequence 16 --synthetic-voices 1 --label-sigma 2 "
+            "--cosine".split(),
             marks=SLOW,
         ),
         pytest.param(

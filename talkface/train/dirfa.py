@@ -6,7 +6,9 @@ Targets per frame (motion.params.clip_motion): the first n_coefficients landmark
 coefficients of the shipped motion basis, eyelid closure and relative head pose, each cut into
 D uniform bins between its 0.5th and 99.5th training percentile. Teacher forcing with the real
 previous frame (plus a little noise, so sampled histories at inference are not a surprise);
-cross-entropy over every parameter's bins (eq. 5). Speech augmentation as the AT-net recipe:
+cross-entropy over every parameter's bins (eq. 5), optionally against Gaussian-spread targets
+(`label_sigma`, bin_targets) and with a cosine learning rate (`cosine`); neither changed the
+video protocol (docs/results.md). Speech augmentation as the AT-net recipe:
 vocal-tract-length warps, additive noise, SpecAugment. Validation every epoch on the unseen
 speakers: teacher-forced loss, and mouth error / inner-lip opening correlation of the lips
 rolled out autoregressively as the pipeline decodes them (each bin distribution's expected value).
@@ -15,6 +17,7 @@ rolled out autoregressively as the pipeline decodes them (each bin distribution'
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +49,12 @@ class DIRFATrainConfig:
     batch_size: int = 32
     sequence: int = 64  # frames per training sequence (random crop of each clip)
     lr: float = 3e-4
+    cosine: bool = False  # lr follows a half cosine from lr to 0 over the epochs
     weight_decay: float = 0.01
     previous_noise: float = 0.3  # noise on the teacher-forced history ([-1, 1] units)
+    # sd in bins of the Gaussian each target is spread over (bin_targets); 0 = the paper's
+    # one-hot cross-entropy
+    label_sigma: float = 0.0
     warp_range: tuple[float, float] = (0.8, 1.3)  # vocal-tract-length perturbation
     noise_prob: float = 0.3
     time_mask: int = 6
@@ -125,6 +132,30 @@ def synthetic_clips(
     ]
 
 
+def bin_targets(model: DIRFA, values: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(..., P) continuous targets -> (..., P, D) probabilities over each parameter's bins: the
+    mass of a Gaussian (sd `sigma` bins) centred on the value that falls in each bin, the tails
+    folded into the end bins (HL-Gauss, Farebrother et al. 2024). Near bins then cost less than
+    far ones, which the expected value the lips are decoded from needs; the paper's one-hot
+    cross-entropy treats every wrong bin alike."""
+    bins = model.config.bins
+    unit = (values - model.low) / (model.high - model.low) * bins  # in bin widths
+    edges = torch.arange(1, bins, device=values.device, dtype=values.dtype)
+    cdf = torch.special.ndtr((edges - unit[..., None]) / sigma)
+    cdf = F.pad(cdf, (1, 0), value=0.0)
+    cdf = F.pad(cdf, (0, 1), value=1.0)
+    return cdf.diff(dim=-1)
+
+
+def bin_loss(model: DIRFA, logits: torch.Tensor, target: torch.Tensor, sigma: float):
+    """Cross-entropy of (..., P, D) logits against (..., P) continuous targets (eq. 5), one-hot
+    on the target's bin when sigma is 0, else against bin_targets."""
+    if sigma == 0:
+        return F.cross_entropy(logits.flatten(0, -2), model.quantise(target).flatten())
+    soft = bin_targets(model, target, sigma)
+    return -(soft * F.log_softmax(logits, dim=-1)).sum(-1).mean()
+
+
 def shifted(animation: torch.Tensor) -> torch.Tensor:
     """(B, T, P) -> the previous frame's animation at each frame (zeros before the first)."""
     return F.pad(animation, (0, 0, 1, 0))[:, :-1]
@@ -138,11 +169,7 @@ def evaluate(model: DIRFA, clips: list[AnimationClip]) -> dict:
         windows = clip_windows(clip, len(clip.animation), model.config)
         target = torch.from_numpy(clip.animation)[None]
         logits = model(windows[None], shifted(target))
-        losses.append(
-            F.cross_entropy(
-                logits.flatten(0, 2), model.quantise(target).flatten()
-            ).item()
-        )
+        losses.append(bin_loss(model, logits, target, 0.0).item())
         lips = generate(model, windows, None)  # as the pipeline decodes them
         coefficients = lips[:, : model.config.n_coefficients].numpy()
         pred = load_motion_basis().decode(coefficients)
@@ -202,6 +229,11 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
 
     for epoch in run.epochs(cfg.epochs):
         t0 = time.time()
+        if cfg.cosine:  # set from the epoch alone, so --resume needs no scheduler state
+            for group in optimizer.param_groups:
+                group["lr"] = (
+                    cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / cfg.epochs))
+                )
         model.train()
         rng = run.rng
         order = rng.permutation(len(train_set))
@@ -235,9 +267,7 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
                 previous
             )
             logits = net(windows, previous)
-            loss = F.cross_entropy(
-                logits.flatten(0, 2), model.quantise(target).flatten()
-            )
+            loss = bin_loss(model, logits, target, cfg.label_sigma)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
