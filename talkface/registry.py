@@ -23,13 +23,13 @@ MODELS: dict[str, ModelSpec] = {
     "sinha-grid": ModelSpec(
         name="sinha-grid",
         weights="sinha_grid.pt",
-        sha256="f38be4590a5d9308495701c5a001d2836cc627a5c78586d3365bd383aca56e5a",
+        sha256="80a7e0193ffbc546c8f174f3738fb5f10a8b63369a1b051b75f4658a64703934",
         description="Sinha et al. landmark network (log-mel windows -> conv -> PCA decoder) on GRID s1; warp renderer",
     ),
     "dirfa-grid": ModelSpec(
         name="dirfa-grid",
         weights="dirfa_grid.pt",
-        sha256="909556617fbf7962b27f201514c60c83f30bd6ccf897e15478ca43d365c1e8cc",
+        sha256="d1fc8764c95ee7593e7e694d00514eb0436222f827ed7cb59b2b1ce594b7c1ac",
         description="DIRFA transformer (lips, brows, blinks, head pose; sampled per seed) on GRID s1; warp renderer",
     ),
     "temporal-gan-grid": ModelSpec(

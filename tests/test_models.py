@@ -326,6 +326,43 @@ def test_regression_discriminator_regresses_around_the_example_landmarks():
     ).abs().max() <= 1  # p_p + tanh offsets (eq. 10)
 
 
+# -- speech encoders of the landmark models ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda summary: (
+            sinha.LandmarkNet(
+                sinha.LandmarkNetConfig(channels=(8, 8, 8, 8), audio_summary=summary)
+            ).encoder
+        ),
+        lambda summary: (
+            dirfa.DIRFA(
+                dirfa.DIRFAConfig(
+                    context=64, width=16, heads=2, layers=1, audio_summary=summary
+                )
+            ).audio_encoder
+        ),
+    ],
+    ids=["sinha", "dirfa"],
+)
+def test_flattened_audio_summary_keeps_where_a_sound_falls(build):
+    """The same click 16 feature frames earlier or later in the window: a mean over time
+    encodes both alike (strided convs are shift-equivariant in steps of their total stride),
+    the flattened summary tells them apart."""
+    windows = torch.zeros(2, 64, 40)
+    windows[0, 16], windows[1, 32] = 5.0, 5.0
+    codes = {}
+    for summary in ("mean", "flatten"):
+        torch.manual_seed(0)
+        codes[summary] = build(summary).eval()(windows.transpose(1, 2))
+    torch.testing.assert_close(codes["mean"][0], codes["mean"][1])
+    assert (codes["flatten"][0] - codes["flatten"][1]).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="audio_summary"):
+        build("max")
+
+
 # -- Sinha et al. ------------------------------------------------------------------------------
 
 

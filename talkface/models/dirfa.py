@@ -21,11 +21,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from talkface.models.speech import strided_length, window_summary
+
 
 @dataclass(frozen=True)
 class DIRFAConfig:
     n_mels: int = 40  # normalised log-mel bands per feature frame
     context: int = 28  # feature frames of speech per video frame (280 ms, centred)
+    audio_summary: str = (
+        "mean"  # models.speech.window_summary (checkpoints before: "mean")
+    )
     n_coefficients: int = 12  # landmark PCA coefficients in the animation vector
     bins: int = 128  # D: uniform intervals per parameter (ablated in docs/results.md)
     width: int = 192  # transformer width
@@ -42,9 +47,17 @@ class DIRFAConfig:
 
 
 PRESETS = {
-    "dirfa-grid": DIRFAConfig(),
+    "dirfa-grid": DIRFAConfig(audio_summary="flatten"),
+    "dirfa-grid-mean": DIRFAConfig(),  # before 2026-12-04: the window averaged
     "dirfa-tiny": DIRFAConfig(
-        context=8, n_coefficients=2, bins=8, width=16, heads=2, layers=1, tau=4
+        context=8,
+        n_coefficients=2,
+        bins=8,
+        width=16,
+        heads=2,
+        layers=1,
+        tau=4,
+        audio_summary="flatten",
     ),
 }
 
@@ -89,13 +102,13 @@ class DIRFA(nn.Module):
         super().__init__()
         self.config = config
         c = config
+        summary = window_summary(c.audio_summary, c.width, strided_length(c.context, 2))
         self.audio_encoder = nn.Sequential(  # conv over time, mel bands as channels
             nn.Conv1d(c.n_mels, c.width, 3, stride=2, padding=1),
             nn.GELU(),
             nn.Conv1d(c.width, c.width, 3, stride=2, padding=1),
             nn.GELU(),
-            nn.AdaptiveAvgPool1d(1),
-            nn.Flatten(),
+            *summary,
         )
         self.previous = nn.Linear(c.n_params, c.width)  # the last frame's animation
         self.blocks = nn.ModuleList(

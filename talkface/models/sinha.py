@@ -29,6 +29,7 @@ from torch import nn
 
 from talkface.face.landmarks import BROWS, LEFT_EYE, RIGHT_EYE
 from talkface.models.compositing import check_base_and_regions
+from talkface.models.speech import strided_length, window_summary
 
 EYE_REGION = np.concatenate([BROWS, RIGHT_EYE, LEFT_EYE])  # the 22 points blinks move
 
@@ -41,6 +42,9 @@ class LandmarkNetConfig:
     hidden: int = 256  # first decoder layer
     n_components: int = 108  # last layer's inputs: the motion basis (99% variance)
     dropout: float = 0.2
+    audio_summary: str = (
+        "mean"  # models.speech.window_summary (checkpoints before: "mean")
+    )
 
     features = "log_mel"  # what pipelines compute for this model
 
@@ -50,9 +54,14 @@ class LandmarkNetConfig:
 
 
 PRESETS = {
-    "sinha-grid": LandmarkNetConfig(),
+    "sinha-grid": LandmarkNetConfig(audio_summary="flatten"),
+    "sinha-grid-mean": LandmarkNetConfig(),  # before 2026-12-04: the window averaged
     "sinha-tiny": LandmarkNetConfig(
-        context=16, channels=(4, 4, 8, 8), hidden=8, n_components=4
+        context=16,
+        channels=(4, 4, 8, 8),
+        hidden=8,
+        n_components=4,
+        audio_summary="flatten",
     ),
 }
 
@@ -67,7 +76,10 @@ class LandmarkNet(nn.Module):
         for cout in config.channels:  # conv over time, mel bands as channels
             layers += [nn.Conv1d(cin, cout, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
             cin = cout
-        self.encoder = nn.Sequential(*layers, nn.AdaptiveAvgPool1d(1), nn.Flatten())
+        steps = strided_length(config.context, len(config.channels))
+        self.encoder = nn.Sequential(
+            *layers, *window_summary(config.audio_summary, cin, steps)
+        )
         self.decoder = nn.Sequential(
             nn.Dropout(config.dropout),
             nn.Linear(cin, config.hidden),
