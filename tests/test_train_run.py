@@ -104,10 +104,10 @@ def _rows(path):
             "atnet",
             "--model tiny --sequence 8 --synthetic-voices 0 --average 0.9".split(),
         ),
-        pytest.param(  # with espeak-ng twins of its clips, Gaussian bin targets, cosine lr
-            "dirfa",
+        pytest.param(  # with espeak-ng twins of its clips, Gaussian bin targets, cosine
+            "dirfa",  # lr and a speech window other than the preset's
             "--model dirfa-tiny --sequence 16 --synthetic-voices 1 --label-sigma 2 "
-            "--cosine".split(),
+            "--cosine --context 12".split(),
             marks=SLOW,
         ),
         pytest.param(
@@ -189,6 +189,8 @@ def test_recipe_trains_from_yaml_and_resumes(recipe, flags, grid_cache, tmp_path
     assert list((run / "tensorboard").iterdir())
     saved = torch.load(run / "last.pt", weights_only=True)
     assert saved["train_config"]["batch_size"] == 2 and saved["epoch"] == 1
+    if "--context" in flags:  # the model was built with it and saved its config
+        assert saved["config"]["context"] == int(flags[flags.index("--context") + 1])
     if "--average" in flags:  # the trained weights travel beside it, for --resume
         averaged, trained = saved["model"], saved["trained"]
         assert averaged.keys() == trained.keys()

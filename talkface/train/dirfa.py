@@ -45,6 +45,7 @@ class DIRFATrainConfig:
     out: str = "runs/dirfa"
     model: str = "dirfa-grid"  # preset in models.dirfa.PRESETS
     bins: int = 0  # D, bins per parameter; 0 = the preset's (set it to ablate D)
+    context: int = 0  # feature frames of speech per video frame; 0 = the preset's
     epochs: int = 30
     batch_size: int = 32
     sequence: int = 64  # frames per training sequence (random crop of each clip)
@@ -191,6 +192,8 @@ def train(cfg: DIRFATrainConfig, progress: bool = True) -> Path:
     config = PRESETS[cfg.model]
     if cfg.bins:
         config = dataclasses.replace(config, bins=cfg.bins)
+    if cfg.context:
+        config = dataclasses.replace(config, context=cfg.context)
 
     # 1. Data: animation targets of every training clip; unseen speakers for validation
     raw = load_split(cfg.cache, "train", keys=DIRFA_KEYS)[: cfg.max_clips or None]
