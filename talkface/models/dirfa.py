@@ -28,9 +28,8 @@ from talkface.models.speech import strided_length, window_summary
 class DIRFAConfig:
     n_mels: int = 40  # normalised log-mel bands per feature frame
     context: int = 28  # feature frames of speech per video frame (280 ms, centred)
-    audio_summary: str = (
-        "mean"  # models.speech.window_summary (checkpoints before: "mean")
-    )
+    # models.speech.window_summary; checkpoints saved before the field existed averaged
+    audio_summary: str = "mean"
     n_coefficients: int = 12  # landmark PCA coefficients in the animation vector
     bins: int = 128  # D: uniform intervals per parameter (ablated in docs/results.md)
     width: int = 192  # transformer width

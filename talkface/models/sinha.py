@@ -42,9 +42,8 @@ class LandmarkNetConfig:
     hidden: int = 256  # first decoder layer
     n_components: int = 108  # last layer's inputs: the motion basis (99% variance)
     dropout: float = 0.2
-    audio_summary: str = (
-        "mean"  # models.speech.window_summary (checkpoints before: "mean")
-    )
+    # models.speech.window_summary; checkpoints saved before the field existed averaged
+    audio_summary: str = "mean"
 
     features = "log_mel"  # what pipelines compute for this model
 

@@ -7,8 +7,8 @@ coefficients of the shipped motion basis, eyelid closure and relative head pose,
 D uniform bins between its 0.5th and 99.5th training percentile. Teacher forcing with the real
 previous frame (plus a little noise, so sampled histories at inference are not a surprise);
 cross-entropy over every parameter's bins (eq. 5), optionally against Gaussian-spread targets
-(`label_sigma`, bin_targets) and with a cosine learning rate (`cosine`); neither changed the
-video protocol (docs/results.md). Speech augmentation as the AT-net recipe:
+(`label_sigma`, bin_targets) and with a cosine learning rate (`cosine`), as the shipped weights
+were trained (their late epochs agree; docs/results.md). Speech augmentation as the AT-net recipe:
 vocal-tract-length warps, additive noise, SpecAugment. Validation every epoch on the unseen
 speakers: teacher-forced loss, and mouth error / inner-lip opening correlation of the lips
 rolled out autoregressively as the pipeline decodes them (each bin distribution's expected value).
