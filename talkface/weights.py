@@ -44,12 +44,18 @@ def load_weights(name_or_path: str | Path) -> dict:
         ) from None
 
 
+# fields older checkpoints hold that configs no longer have: n_mels (Sinha, DIRFA) is now
+# features.audio.feature_dims(features)
+RETIRED_CONFIG_FIELDS = ("n_mels",)
+
+
 def model_state(checkpoint: dict) -> tuple[dict, dict]:
     """(config kwargs, float32 state dict) of a checkpoint; JSON-ish lists become tuples and
     float16 shipped weights load into float32 parameters."""
     config = {
         k: tuple(v) if isinstance(v, list) else v
         for k, v in checkpoint["config"].items()
+        if k not in RETIRED_CONFIG_FIELDS
     }
     state = {
         k: v.float() if v.is_floating_point() else v

@@ -5,19 +5,21 @@ import numpy as np
 import pytest
 import torch
 
+from talkface.features.audio import feature_dims
 from talkface.models import atvgnet, dirfa, sinha, vougioukas
 from talkface.models.vougioukas import AUDIO_WINDOW, SNIPPET_FRAMES
 
 
 def _atnet_inputs(c, batch, frames, g):
     return (
-        torch.randn(batch, frames, c.context, c.n_mfcc, generator=g),
+        torch.randn(batch, frames, c.context, feature_dims(c.features), generator=g),
         torch.randn(batch, c.n_components, generator=g),
     )
 
 
 def _landmark_net_inputs(c, batch, frames, g):
-    return (torch.randn(batch, frames, c.context, c.n_mels, generator=g),)
+    dims = feature_dims(c.features)
+    return (torch.randn(batch, frames, c.context, dims, generator=g),)
 
 
 def _blink_inputs(c, batch, frames, g):
@@ -54,7 +56,7 @@ def _regression_inputs(c, batch, frames, g):
 
 def _dirfa_inputs(c, batch, frames, g):
     return (
-        torch.randn(batch, frames, c.context, c.n_mels, generator=g),
+        torch.randn(batch, frames, c.context, feature_dims(c.features), generator=g),
         torch.randn(batch, frames, c.n_params, generator=g),
     )
 
@@ -101,9 +103,23 @@ MODELS = {
         lambda c, b, t: (b, t, 68, 2),
         3.0,
     ),
+    "atnet-phones": (
+        atvgnet.AudioToLandmark,
+        atvgnet.PRESETS["tiny-phones"],
+        _atnet_inputs,
+        lambda c, b, t: (b, t, 68, 2),
+        3.0,
+    ),
     "sinha": (
         sinha.LandmarkNet,
         sinha.PRESETS["sinha-tiny"],
+        _landmark_net_inputs,
+        lambda c, b, t: (b, t, 68, 2),
+        3.0,
+    ),
+    "sinha-phones": (
+        sinha.LandmarkNet,
+        sinha.PRESETS["sinha-tiny-phones"],
         _landmark_net_inputs,
         lambda c, b, t: (b, t, 68, 2),
         3.0,

@@ -113,17 +113,42 @@ def normalize_utterance(
     return (features - ref.mean(0)) / (ref.std(0) + 1e-3)
 
 
+FEATURE_KINDS = ("mfcc", "log_mel", "mfcc+phones", "log_mel+phones")
+
+
+def feature_dims(kind: str) -> int:
+    """Channels per feature frame of a speech feature kind (the phones come last)."""
+    from talkface.features.phones import PHONES
+
+    if kind not in FEATURE_KINDS:
+        raise ValueError(
+            f"unknown speech feature kind {kind!r}; one of {FEATURE_KINDS}"
+        )
+    base = N_MFCC if kind.startswith("mfcc") else N_MELS
+    return base + len(PHONES) * kind.endswith("+phones")
+
+
 def speech_features(
-    wav: np.ndarray | torch.Tensor, warp: float = 1.0, kind: str = "mfcc"
+    wav: np.ndarray | torch.Tensor,
+    warp: float = 1.0,
+    kind: str = "mfcc",
+    phones: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-utterance normalised features (T_feat, N_MFCC) for kind "mfcc" or (T_feat, N_MELS)
-    for "log_mel", and the log energy (T_feat,) of a waveform.
+    """Per-utterance normalised features (T_feat, feature_dims(kind)) and the log energy
+    (T_feat,) of a waveform: MFCCs or log-mel, optionally followed by one-hot phones
+    (features.phones; `phones` passes ones already decoded from this speech).
 
     The log energy is in natural-log power units (its level follows the input gain).
     """
-    if kind not in ("mfcc", "log_mel"):
-        raise ValueError(f"unknown speech feature kind {kind!r}")
+    feature_dims(kind)
     mel = log_mel(wav, warp)
     energy = torch.logsumexp(mel, dim=1)
-    features = mfcc_from_log_mel(mel) if kind == "mfcc" else mel
-    return normalize_utterance(features, energy), energy
+    features = mfcc_from_log_mel(mel) if kind.startswith("mfcc") else mel
+    features = normalize_utterance(features, energy)
+    if kind.endswith("+phones"):
+        if phones is None:
+            from talkface.features.phones import phone_frames
+
+            phones = phone_frames(np.asarray(wav, np.float32), len(mel))
+        features = torch.cat([features, torch.as_tensor(phones[: len(mel)])], 1)
+    return features, energy

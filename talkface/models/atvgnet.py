@@ -30,12 +30,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from talkface.features.audio import feature_dims
 from talkface.models.compositing import check_base_and_regions
 
 
 @dataclass(frozen=True)
 class AudioToLandmarkConfig:
     n_mfcc: int = 12  # MFCC coefficients per feature frame (c1..c12)
+    # features.audio.FEATURE_KINDS: "mfcc+phones" adds pocketsphinx's phone per frame, read by
+    # a linear layer beside the conv stack (not in the paper)
+    features: str = "mfcc"
+    phone_dim: int = 64  # that layer's output
     context: int = 28  # feature frames per window (280 ms at 100 Hz)
     n_components: int = 16  # PCA components of the 136-d displacement
     channels: tuple[int, ...] = (8, 16, 32, 32, 64)  # audio encoder conv widths
@@ -45,9 +50,9 @@ class AudioToLandmarkConfig:
     layers: int = 2  # LSTM depth
     dropout: float = 0.1
 
-    features = "mfcc"  # what pipelines compute for this model
-
     def __post_init__(self):
+        if self.features not in ("mfcc", "mfcc+phones"):
+            raise ValueError(f"the AT-net reads MFCCs, not {self.features!r}")
         if len(self.channels) != 5:
             raise ValueError(
                 "channels must list 5 conv widths (ATVGnet's audio encoder)"
@@ -56,7 +61,18 @@ class AudioToLandmarkConfig:
 
 PRESETS = {
     "atnet-grid": AudioToLandmarkConfig(),
+    "atnet-grid-phones": AudioToLandmarkConfig(features="mfcc+phones"),
     "tiny": AudioToLandmarkConfig(
+        n_components=4,
+        channels=(4, 4, 8, 8, 8),
+        audio_dim=8,
+        landmark_dim=8,
+        hidden=8,
+        layers=1,
+    ),
+    "tiny-phones": AudioToLandmarkConfig(
+        features="mfcc+phones",
+        phone_dim=8,
         n_components=4,
         channels=(4, 4, 8, 8, 8),
         audio_dim=8,
@@ -97,8 +113,20 @@ class AudioToLandmark(nn.Module):
         self.landmark_encoder = nn.Sequential(  # f_lmark
             nn.Linear(config.n_components, config.landmark_dim), nn.ReLU(inplace=True)
         )
+        phones = feature_dims(config.features) - config.n_mfcc
+        self.phone_encoder = (
+            nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(config.context * phones, config.phone_dim),
+                nn.ReLU(inplace=True),
+            )
+            if phones
+            else None
+        )
         self.lstm = nn.LSTM(
-            config.audio_dim + config.landmark_dim,
+            config.audio_dim
+            + config.landmark_dim
+            + (config.phone_dim if phones else 0),
             config.hidden,
             num_layers=config.layers,
             batch_first=True,
@@ -137,7 +165,8 @@ class AudioToLandmark(nn.Module):
         """Canonical displacements, frame by frame (eq. 3-4).
 
         Args:
-            mfcc_windows: (B, T, context, n_mfcc) normalised MFCC windows, one per video frame.
+            mfcc_windows: (B, T, context, feature_dims(features)) normalised MFCC windows
+                (then the one-hot phones, for "mfcc+phones"), one per video frame.
             identity: (B, K) whitened PCA coefficients of the identity's neutral shape.
             state: LSTM state carried from a previous chunk (for streaming), or None.
         Returns:
@@ -145,10 +174,13 @@ class AudioToLandmark(nn.Module):
             coefficients), and the LSTM state.
         """
         B, T = mfcc_windows.shape[:2]
-        audio = self.audio_encoder(
-            mfcc_windows.reshape(B * T, 1, *mfcc_windows.shape[2:])
-        )
+        n_mfcc = self.config.n_mfcc
+        frames = mfcc_windows.reshape(B * T, 1, *mfcc_windows.shape[2:])
+        audio = self.audio_encoder(frames[..., :n_mfcc])
         audio = self.audio_fc(audio).reshape(B, T, -1)  # (B, T, audio_dim)
+        if self.phone_encoder is not None:
+            phones = self.phone_encoder(frames[..., n_mfcc:]).reshape(B, T, -1)
+            audio = torch.cat([audio, phones], -1)
         lmark = self.landmark_encoder(identity)[:, None].expand(
             B, T, -1
         )  # (B, T, landmark_dim)

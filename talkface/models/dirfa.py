@@ -21,12 +21,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from talkface.features.audio import feature_dims
 from talkface.models.speech import strided_length, window_summary
 
 
 @dataclass(frozen=True)
 class DIRFAConfig:
-    n_mels: int = 40  # normalised log-mel bands per feature frame
+    # features.audio.FEATURE_KINDS: "log_mel+phones" adds pocketsphinx's phone per frame
+    features: str = "log_mel"
     context: int = 28  # feature frames of speech per video frame (280 ms, centred)
     # models.speech.window_summary; checkpoints saved before the field existed averaged
     audio_summary: str = "mean"
@@ -38,8 +40,6 @@ class DIRFAConfig:
     tau: int = 50  # frames of animation history each frame attends to (the paper's tau)
     dropout: float = 0.1
 
-    features = "log_mel"  # what pipelines compute for this model
-
     @property
     def n_params(self) -> int:
         return self.n_coefficients + 1 + 5  # + eyelid closure + head pose
@@ -48,6 +48,9 @@ class DIRFAConfig:
 PRESETS = {
     "dirfa-grid": DIRFAConfig(audio_summary="flatten"),
     "dirfa-grid-mean": DIRFAConfig(),  # before 2026-12-04: the window averaged
+    "dirfa-grid-phones": DIRFAConfig(
+        audio_summary="flatten", features="log_mel+phones"
+    ),
     "dirfa-tiny": DIRFAConfig(
         context=8,
         n_coefficients=2,
@@ -103,7 +106,7 @@ class DIRFA(nn.Module):
         c = config
         summary = window_summary(c.audio_summary, c.width, strided_length(c.context, 2))
         self.audio_encoder = nn.Sequential(  # conv over time, mel bands as channels
-            nn.Conv1d(c.n_mels, c.width, 3, stride=2, padding=1),
+            nn.Conv1d(feature_dims(c.features), c.width, 3, stride=2, padding=1),
             nn.GELU(),
             nn.Conv1d(c.width, c.width, 3, stride=2, padding=1),
             nn.GELU(),
@@ -149,7 +152,7 @@ class DIRFA(nn.Module):
     def forward(self, windows: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
         """
         Args:
-            windows: (B, T, context, n_mels) speech windows, one per video frame.
+            windows: (B, T, context, feature_dims(features)) speech windows, one per video frame.
             previous: (B, T, P) the animation of the frame before each frame (continuous
                 values; zeros = the neutral pose for the first frame).
         Returns:
@@ -216,13 +219,14 @@ class Sampler:
         self.model, self.top_k = model, top_k
         self.temperature, self.generator = temperature, generator
         c = model.config
-        self.windows = torch.zeros(0, c.context, c.n_mels)  # the last tau + 1 windows
+        # the last tau + 1 windows
+        self.windows = torch.zeros(0, c.context, feature_dims(c.features))
         self.previous = torch.zeros(0, c.n_params)  # the animation before each of them
         self.last = torch.zeros(c.n_params)  # neutral before the first frame
 
     @torch.no_grad()
     def __call__(self, windows: torch.Tensor) -> torch.Tensor:
-        """(T, context, n_mels) speech windows of the next T frames -> (T, P) animation."""
+        """(T, context, D) speech windows of the next T frames -> (T, P) animation."""
         keep = self.model.config.tau + 1
         animation = torch.zeros(len(windows), self.model.config.n_params)
         for t, window in enumerate(windows):
@@ -247,7 +251,7 @@ def generate(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Autoregressive top-k sampling of (T, P) continuous animation from (T, context, n_mels)
+    """Autoregressive top-k sampling of (T, P) continuous animation from (T, context, D)
     speech windows (one Sampler call)."""
     return Sampler(model, top_k, temperature, generator)(windows)
 

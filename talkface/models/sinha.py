@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from talkface.face.landmarks import BROWS, LEFT_EYE, RIGHT_EYE
+from talkface.features.audio import feature_dims
 from talkface.models.compositing import check_base_and_regions
 from talkface.models.speech import strided_length, window_summary
 
@@ -36,7 +37,8 @@ EYE_REGION = np.concatenate([BROWS, RIGHT_EYE, LEFT_EYE])  # the 22 points blink
 
 @dataclass(frozen=True)
 class LandmarkNetConfig:
-    n_mels: int = 40  # log-mel bands per feature frame
+    # features.audio.FEATURE_KINDS: "log_mel+phones" adds pocketsphinx's phone per frame
+    features: str = "log_mel"
     context: int = 64  # feature frames per window (16 video frames at 25 fps)
     channels: tuple[int, ...] = (64, 128, 128, 256)  # the four conv layers
     hidden: int = 256  # first decoder layer
@@ -44,8 +46,6 @@ class LandmarkNetConfig:
     dropout: float = 0.2
     # models.speech.window_summary; checkpoints saved before the field existed averaged
     audio_summary: str = "mean"
-
-    features = "log_mel"  # what pipelines compute for this model
 
     def __post_init__(self):
         if len(self.channels) != 4:
@@ -55,7 +55,18 @@ class LandmarkNetConfig:
 PRESETS = {
     "sinha-grid": LandmarkNetConfig(audio_summary="flatten"),
     "sinha-grid-mean": LandmarkNetConfig(),  # before 2026-12-04: the window averaged
+    "sinha-grid-phones": LandmarkNetConfig(
+        audio_summary="flatten", features="log_mel+phones"
+    ),
     "sinha-tiny": LandmarkNetConfig(
+        context=16,
+        channels=(4, 4, 8, 8),
+        hidden=8,
+        n_components=4,
+        audio_summary="flatten",
+    ),
+    "sinha-tiny-phones": LandmarkNetConfig(
+        features="log_mel+phones",
         context=16,
         channels=(4, 4, 8, 8),
         hidden=8,
@@ -71,7 +82,7 @@ class LandmarkNet(nn.Module):
     def __init__(self, config: LandmarkNetConfig):
         super().__init__()
         self.config = config
-        layers, cin = [], config.n_mels
+        layers, cin = [], feature_dims(config.features)
         for cout in config.channels:  # conv over time, mel bands as channels
             layers += [nn.Conv1d(cin, cout, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
             cin = cout
@@ -101,7 +112,8 @@ class LandmarkNet(nn.Module):
     ) -> tuple[torch.Tensor, None]:
         """
         Args:
-            windows: (B, T, context, n_mels) normalised log-mel windows, one per video frame.
+            windows: (B, T, context, feature_dims(features)) normalised log-mel windows (then the
+                one-hot phones, for "log_mel+phones"), one per video frame.
             identity, state: unused (the motion is person-independent and needs no memory);
                 present so that every speech -> landmark model is called the same way.
         Returns:

@@ -128,6 +128,12 @@ class StreamingSession(AudioStream):
             image, self.options.face, self.options.crop_size
         )
         self.kind = pipeline.motion_model.config.features
+        if self.kind.endswith("+phones"):
+            raise TalkfaceError(
+                "this motion model reads phones decoded from the whole recording "
+                "(pocketsphinx), which a live stream does not have yet; stream with "
+                "--motion atvgnet"
+            )
         self.context = pipeline.motion_model.config.context
         self.reach = (
             self.context // 2

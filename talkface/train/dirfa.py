@@ -43,7 +43,7 @@ DIRFA_KEYS = ("landmarks", "fps", "wav", "words", "word_times", "ear", "pose")
 class DIRFATrainConfig:
     cache: str = "cache/grid"
     out: str = "runs/dirfa"
-    model: str = "dirfa-grid"  # preset in models.dirfa.PRESETS
+    model: str = "dirfa-grid-phones"  # preset in models.dirfa.PRESETS
     bins: int = 0  # D, bins per parameter; 0 = the preset's (set it to ablate D)
     context: int = 0  # feature frames of speech per video frame; 0 = the preset's
     epochs: int = 30
@@ -83,6 +83,7 @@ class AnimationClip:
     fps: float
     animation: np.ndarray  # (T, P) coefficients, blink, pose
     displacements: np.ndarray  # (T, 68, 2) the real canonical displacements
+    phones: np.ndarray | None = None  # features.phones of the wav, decoded once
 
 
 def make_clips(clips: list[dict], n_coefficients: int) -> list[AnimationClip]:
