@@ -23,13 +23,13 @@ MODELS: dict[str, ModelSpec] = {
     "sinha-grid": ModelSpec(
         name="sinha-grid",
         weights="sinha_grid.pt",
-        sha256="80a7e0193ffbc546c8f174f3738fb5f10a8b63369a1b051b75f4658a64703934",
-        description="Sinha et al. landmark network (log-mel windows -> conv -> PCA decoder) on GRID s1; warp renderer",
+        sha256="de45920bf28a5bb7ec17efc75e1bfd13a569ea0c50e8dc9a30fd7664adb74106",
+        description="Sinha et al. landmark network (log-mel + phone windows -> conv -> PCA decoder) on GRID s1; warp renderer",
     ),
     "dirfa-grid": ModelSpec(
         name="dirfa-grid",
         weights="dirfa_grid.pt",
-        sha256="d1fc8764c95ee7593e7e694d00514eb0436222f827ed7cb59b2b1ce594b7c1ac",
+        sha256="0e3413732a142b62c95a88a982729fb3eed4986cdb804bc6d4843bad2285bd95",
         description="DIRFA transformer (lips, brows, blinks, head pose; sampled per seed) on GRID s1; warp renderer",
     ),
     "temporal-gan-grid": ModelSpec(

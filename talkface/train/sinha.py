@@ -20,7 +20,7 @@ __all__ = ["TRAIN_CONFIG", "train"]
 @dataclass
 class SinhaTrainConfig(ATNetTrainConfig):
     out: str = "runs/sinha"
-    model: str = "sinha-grid"  # preset in models.sinha.PRESETS
+    model: str = "sinha-grid-phones"  # preset in models.sinha.PRESETS
     lr: float = 3e-4
     coefficient_mask: int = 6  # SpecAugment: up to 6 of the 40 mel bands
 
