@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from talkface.features.align import HOP_LENGTH, SAMPLE_RATE, WIN_LENGTH
+from talkface.features.phones import PHONES, phone_frames
 
 N_FFT = 512
 N_MELS = 40
@@ -118,8 +119,6 @@ FEATURE_KINDS = ("mfcc", "log_mel", "mfcc+phones", "log_mel+phones")
 
 def feature_dims(kind: str) -> int:
     """Channels per feature frame of a speech feature kind (the phones come last)."""
-    from talkface.features.phones import PHONES
-
     if kind not in FEATURE_KINDS:
         raise ValueError(
             f"unknown speech feature kind {kind!r}; one of {FEATURE_KINDS}"
@@ -147,8 +146,6 @@ def speech_features(
     features = normalize_utterance(features, energy)
     if kind.endswith("+phones"):
         if phones is None:
-            from talkface.features.phones import phone_frames
-
             phones = phone_frames(np.asarray(wav, np.float32), len(mel))
         features = torch.cat([features, torch.as_tensor(phones[: len(mel)])], 1)
     return features, energy

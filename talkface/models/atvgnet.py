@@ -25,7 +25,7 @@ LSTM outputs over time into one realness logit for the sequence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -70,17 +70,8 @@ PRESETS = {
         hidden=8,
         layers=1,
     ),
-    "tiny-phones": AudioToLandmarkConfig(
-        features="mfcc+phones",
-        phone_dim=8,
-        n_components=4,
-        channels=(4, 4, 8, 8, 8),
-        audio_dim=8,
-        landmark_dim=8,
-        hidden=8,
-        layers=1,
-    ),
 }
+PRESETS["tiny-phones"] = replace(PRESETS["tiny"], features="mfcc+phones", phone_dim=8)
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:

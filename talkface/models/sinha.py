@@ -21,7 +21,7 @@ instead, so that attention keeps the warp's identity and the network paints what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -65,15 +65,8 @@ PRESETS = {
         n_components=4,
         audio_summary="flatten",
     ),
-    "sinha-tiny-phones": LandmarkNetConfig(
-        features="log_mel+phones",
-        context=16,
-        channels=(4, 4, 8, 8),
-        hidden=8,
-        n_components=4,
-        audio_summary="flatten",
-    ),
 }
+PRESETS["sinha-tiny-phones"] = replace(PRESETS["sinha-tiny"], features="log_mel+phones")
 
 
 class LandmarkNet(nn.Module):
