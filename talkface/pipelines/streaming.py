@@ -42,7 +42,7 @@ from talkface.features.align import (
     frame_centres,
     n_video_frames,
 )
-from talkface.features.audio import N_FFT, N_MELS, N_MFCC, log_mel, mfcc_from_log_mel
+from talkface.features.audio import N_FFT, feature_dims, log_mel, mfcc_from_log_mel
 from talkface.io.audio import is_silent
 from talkface.models.vougioukas import AUDIO_WINDOW
 from talkface.pipelines.options import DEFAULT_LOOKAHEAD_MS, GenerateOptions
@@ -143,8 +143,7 @@ class StreamingSession(AudioStream):
             self.reach = min(self.reach, wanted)
         self.stage = pipeline.motion_stage(self.options, blink_block=BLINK_BLOCK)
         # 1. audio (AudioStream) and features so far
-        dims = N_MFCC if self.kind == "mfcc" else N_MELS
-        self.features = np.zeros((0, dims), np.float32)
+        self.features = np.zeros((0, feature_dims(self.kind)), np.float32)
         self.energy = np.zeros(0, np.float32)
         # 2. the renderer, built once (VG-net carries its own state from frame to frame)
         crop = self.face.crop

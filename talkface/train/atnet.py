@@ -29,8 +29,8 @@ from talkface.data.landmarks import (
 )
 from talkface.face.align import mean_face, to_canonical
 from talkface.face.landmarks import MOUTH, inner_lip_opening
-from talkface.features.align import feature_windows
-from talkface.features.audio import log_mel, speech_features
+from talkface.features.align import feature_windows, n_feature_frames
+from talkface.features.audio import speech_features
 from talkface.features.phones import phone_frames
 from talkface.models import atvgnet, sinha
 from talkface.models.atvgnet import identity_input
@@ -175,9 +175,9 @@ def clip_windows(
     """(n_frames, context, D) speech windows of the kind and length the model `config` wants,
     from `example.wav` (16 kHz) at `example.fps`, optionally warped and with noise added."""
     wav = example.wav
-    if "phones" in config.features and example.phones is None:
+    if config.features.endswith("+phones") and example.phones is None:
         # decoding is 30x slower than log-mel: once a clip, from its clean speech
-        example.phones = phone_frames(wav, len(log_mel(wav)))
+        example.phones = phone_frames(wav, n_feature_frames(len(wav)))
     if noise_db is not None:
         power = np.mean(wav**2) * 10 ** (-noise_db / 10)
         wav = wav + rng.normal(0, np.sqrt(power), len(wav)).astype(np.float32)

@@ -22,7 +22,9 @@ class SinhaTrainConfig(ATNetTrainConfig):
     out: str = "runs/sinha"
     model: str = "sinha-grid-phones"  # preset in models.sinha.PRESETS
     lr: float = 3e-4
-    coefficient_mask: int = 6  # SpecAugment: up to 6 of the 40 mel bands
+    coefficient_mask: int = (
+        6  # SpecAugment: up to 6 of the 80 channels (log-mel, then phones)
+    )
 
 
 TRAIN_CONFIG = SinhaTrainConfig
