@@ -26,9 +26,9 @@ from talkface.face.landmarks import (
 TEETH_RGB = np.array([232.0, 226.0, 212.0])
 # Shut lids drawn only by moving landmarks read to dlib as half open (the stretched lashes and
 # lid crease look like an eye); painted lid skin and a lash line read 0.5x the open eye where
-# moved landmarks read 0.6x (scripts/calibrate_lids.py), as real shut lids do (0.45x). A
-# fainter line (less of the eye's darkest colour, thinner) reads more open again.
-LASH_DARKNESS = 0.8  # share of the eye's darkest colour in the lash line
+# moved landmarks read 0.6x (scripts/calibrate_lids.py), as real shut lids do (0.45x). The
+# line takes the eye's darkest colour: one blended 20% towards the lid skin kept fewer blinks in
+# rendered video, one pushed past the darkest colour turned black and read open on dark eyes.
 LASH_SIGMA = 0.04  # the open lash line's half-thickness, in eye widths
 EYES = ((RIGHT_EYE, np.arange(17, 22)), (LEFT_EYE, np.arange(22, 27)))  # eye, its brow
 
@@ -240,7 +240,7 @@ class WarpRenderer:
         if len(inside) < 8:
             return lid, 0.5 * lid
         dark = inside[inside.sum(1) <= np.percentile(inside.sum(1), 15)]
-        return lid, LASH_DARKNESS * dark.mean(0) + (1 - LASH_DARKNESS) * lid
+        return lid, dark.mean(0)
 
     def __call__(self, landmarks: np.ndarray) -> np.ndarray:
         """(S, S, 3) uint8 frame whose face has the given (68, 2) crop-pixel landmarks."""
