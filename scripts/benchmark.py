@@ -74,7 +74,7 @@ static = timed(
     "static baseline (encode only)",
     lambda: write_video(tmp / "static.mp4", [face.photo] * n, args.fps, wav),
 )
-end_to_end = timed(
+timed(
     "end to end (generate + save)",
     lambda: talkface.generate(
         args.image,

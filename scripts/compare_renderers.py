@@ -22,8 +22,6 @@ from talkface.render.neural import NeuralRenderer
 from talkface.render.warp import WarpRenderer
 from talkface.weights import load_model, load_weights
 
-COLUMNS = ("ssim", "psnr", "cpbd", "lmd_mouth", "identity")
-
 
 def texture_system(checkpoint: str):
     from talkface.registry import RENDERERS

@@ -25,7 +25,6 @@ MODEL_POINTS = np.array(
         (28.9, -28.9, -24.1),
     ]
 )
-POSE_COLUMNS = ("yaw", "pitch", "roll", "tx", "ty", "tz")
 
 
 def head_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:

@@ -12,7 +12,6 @@ SAMPLE_RATE = 16000  # Hz, the rate every model sees
 HOP_LENGTH = 160  # samples between feature frames: 10 ms
 WIN_LENGTH = 400  # samples per STFT window: 25 ms
 FEATURE_RATE = SAMPLE_RATE // HOP_LENGTH  # 100 feature frames per second
-DEFAULT_FPS = 25.0
 CONTEXT_FRAMES = (
     28  # feature frames per video frame window: 280 ms (ATVGnet, paper 004 sec. 4)
 )
