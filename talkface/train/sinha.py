@@ -22,9 +22,8 @@ class SinhaTrainConfig(ATNetTrainConfig):
     out: str = "runs/sinha"
     model: str = "sinha-grid-phones"  # preset in models.sinha.PRESETS
     lr: float = 3e-4
-    coefficient_mask: int = (
-        6  # SpecAugment: up to 6 of the 80 channels (log-mel, then phones)
-    )
+    # SpecAugment: blank up to 6 of the 80 channels (40 log-mel bands, then 40 phones)
+    coefficient_mask: int = 6
 
 
 TRAIN_CONFIG = SinhaTrainConfig
