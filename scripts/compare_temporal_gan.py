@@ -55,15 +55,18 @@ def real_rows(protocol: dict) -> list[str]:
     return out
 
 
-def measurement_key(checkpoint: str, sets: list[str], limit: int | None) -> str:
+def measurement_key(
+    checkpoint: str, sets: list[str], limit: int | None, seed_offset: int = 0
+) -> str:
     """What a measurement depends on: the weights (a shipped name's sha256, a file's path and
-    modification time), the sets and the clip limit."""
+    modification time), the sets, the clip limit and the seeds' offset."""
     if checkpoint in SHIPPED:
         stamp = SHIPPED[checkpoint].sha256
     else:
         path = Path(checkpoint)
         stamp = f"{path.resolve()}:{path.stat().st_mtime_ns}"
-    return f"{checkpoint}@{stamp}|{','.join(sets)}|{limit}"
+    seeds = f"|seeds+{seed_offset}" if seed_offset else ""  # older keys had no offset
+    return f"{checkpoint}@{stamp}|{','.join(sets)}|{limit}{seeds}"
 
 
 def main() -> None:
@@ -77,6 +80,12 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="added to every clip's protocol seed: another draw of each clip's noise",
+    )
     parser.add_argument("--results", default="docs/results.md")
     parser.add_argument("--json", default="runs/compare_temporal_gan.json")
     parser.add_argument(
@@ -93,10 +102,15 @@ def main() -> None:
     protocols = {}
     for entry in args.model:
         name, checkpoint = entry.split("=", 1)
-        key = measurement_key(checkpoint, args.sets, args.limit)
+        key = measurement_key(checkpoint, args.sets, args.limit, args.seed_offset)
         if key not in cache:
             cache[key] = run_protocol(
-                args.grid, checkpoint, tuple(args.sets), args.limit, jobs=args.jobs
+                args.grid,
+                checkpoint,
+                tuple(args.sets),
+                args.limit,
+                jobs=args.jobs,
+                seed_offset=args.seed_offset,
             )
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             with atomic_output(args.json, suffix=".json") as tmp:
@@ -110,6 +124,7 @@ def main() -> None:
         [f'--model "{m}"' for m in args.model]
         + ["--sets", *args.sets]
         + ([f"--limit {args.limit}"] if args.limit else [])
+        + ([f"--seed-offset {args.seed_offset}"] if args.seed_offset else [])
     )
     table = "\n".join(lines)
     title = {

@@ -70,7 +70,7 @@ def one_clip(clip: Path) -> dict[str, np.ndarray] | None:
     real, fps = read_video(clip)
     ear = eye_aspect_ratio(track_landmarks(real))
     try:
-        seed = (clip_seed(clip) + PIPE["seed_offset"]) % 2**31
+        seed = clip_seed(clip, PIPE["seed_offset"])
         generated = pipe(real[0], str(clip), fps=fps, seed=seed)
     except TalkfaceError:  # no face in the first frame (one corrupt s1 clip)
         return None

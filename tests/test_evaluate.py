@@ -196,6 +196,10 @@ def test_protocol_seeds_are_per_clip_and_reproducible():
     assert clip_seed(a) == clip_seed(Path("elsewhere/bgiq6p.mp4"))
     assert clip_seed(a) != clip_seed(b)
     assert 0 <= clip_seed(a) < 2**31
+    # an offset draws the set again, other seeds for every clip, still reproducible
+    assert clip_seed(a, 1000) not in (clip_seed(a), clip_seed(b))
+    assert clip_seed(a, 1000) == clip_seed(a, 1000)
+    assert 0 <= clip_seed(a, 2**31 - 1) < 2**31
 
 
 def test_protocol_with_a_model_that_cannot_load_fails_at_once(tmp_path):

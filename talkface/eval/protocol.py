@@ -52,19 +52,29 @@ def grid_clips(grid_dir: str | Path, speaker: str, split: str) -> list[Path]:
         ]
 
 
-def clip_seed(video: Path) -> int:
-    """The generation seed of a clip: a checksum of its name."""
-    return zlib.crc32(video.stem.encode()) % 2**31
+def clip_seed(video: Path, offset: int = 0) -> int:
+    """The generation seed of a clip: a checksum of its name (+ `offset`: another draw)."""
+    return (zlib.crc32(video.stem.encode()) + offset) % 2**31
 
 
-def generate_for_clip(pipeline, video: Path, photo: np.ndarray, fps: float, **options):
-    """(frames, audio) of the pipeline's video for one clip: its first frame + its audio."""
+def generate_for_clip(
+    pipeline,
+    video: Path,
+    photo: np.ndarray,
+    fps: float,
+    seed_offset: int = 0,
+    **options,
+):
+    """(frames, audio) of the pipeline's video for one clip: its first frame + its audio,
+    drawn with the clip's seed (moved by `seed_offset` to sample other draws of a set)."""
     from talkface.io.audio import load_audio
     from talkface.io.video import read_video
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "generated.mp4"
-        pipeline(photo, str(video), fps=fps, seed=clip_seed(video), **options).save(out)
+        pipeline(
+            photo, str(video), fps=fps, seed=clip_seed(video, seed_offset), **options
+        ).save(out)
         return read_video(out)[0], load_audio(out)
 
 
