@@ -6,7 +6,10 @@ Paste the printed sha256 into talkface/registry.py. Only inference state is kept
 optimizer), stored as float16, with the training config and validation metrics for the model
 card. `--config FIELD=VALUE` changes a field of the model config that does not touch the
 weights (e.g. a renderer's `regions`); the model is built from the result before anything is
-written.
+written. `--blend OTHER W` ships (1 - W) x checkpoint + W x OTHER, parameter by parameter
+(weight interpolation along a fine-tuning path, as WiSE-FT: OTHER an earlier checkpoint of the
+same run, e.g. the weights the fine-tuning started from); the two must share architecture and
+config.
 """
 
 import argparse
@@ -16,6 +19,7 @@ import io
 
 import torch
 
+from talkface.io.files import atomic_output
 from talkface.weights import load_model
 
 parser = argparse.ArgumentParser()
@@ -24,9 +28,25 @@ parser.add_argument("output")
 parser.add_argument(
     "--config", action="append", default=[], metavar="FIELD=VALUE", help="repeatable"
 )
+parser.add_argument("--blend", nargs=2, metavar=("OTHER", "WEIGHT"))
 args = parser.parse_args()
 
 state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+if args.blend:
+    other_path, weight = args.blend[0], float(args.blend[1])
+    other = torch.load(other_path, map_location="cpu", weights_only=True)
+    if (other["architecture"], other["config"]) != (
+        state["architecture"],
+        state["config"],
+    ):
+        raise SystemExit(f"{other_path}: another architecture or config: cannot blend")
+    state["model"] = {
+        k: ((1 - weight) * v.float() + weight * other["model"][k].float())
+        if v.is_floating_point()
+        else v
+        for k, v in state["model"].items()
+    }
+    state["blend"] = {"with": other_path, "epoch": other.get("epoch"), "weight": weight}
 keep = {
     k: state[k]
     for k in (
@@ -37,6 +57,7 @@ keep = {
         "epoch",
         "metrics",
         "train_config",
+        "blend",
     )
     if k in state
 }
@@ -55,7 +76,7 @@ keep["model"] = {
 buffer = io.BytesIO()
 torch.save(keep, buffer)
 data = buffer.getvalue()
-with open(args.output, "wb") as f:
+with atomic_output(args.output, suffix=".pt") as tmp, open(tmp, "wb") as f:
     f.write(data)
 print(
     f"{args.output}: {len(data) / 1e6:.2f} MB, epoch {keep.get('epoch')}, sha256 {hashlib.sha256(data).hexdigest()}"
