@@ -35,11 +35,11 @@ MODELS: dict[str, ModelSpec] = {
     "temporal-gan-grid": ModelSpec(
         name="temporal-gan-grid",
         weights="temporal_gan_grid.pt",
-        sha256="4310d344621feacd2c6cdf1176d82b2358dc7cf1417844a8018ce571d282a4ee",
+        sha256="5feef862df6fdf351b629146917c3efb6d20ad96b1640f92db79c34ea3320076",
         description="Vougioukas et al. temporal GAN (still + raw audio -> frames, attention "
         "output + flow) on GRID s1, its noise drawn from a prior learnt from real video's "
-        "codes; early: 4,900 steps of CPU training, the last 500 against a frozen sync expert; "
-        "blinks from its noise",
+        "codes; early: 4,900 steps of CPU training, the last 500 against a frozen sync expert, "
+        "blended 0.6 / 0.4 with the weights before those; blinks from its noise",
     ),
 }
 DEFAULT_MODEL = "atnet-grid"
