@@ -23,12 +23,7 @@ import numpy as np
 from talkface.data.landmarks import load_split
 from talkface.eval.image import ssim
 from talkface.eval.renderers import CROP, RENDER_SETS, render_clip
-from talkface.face.align import (
-    FaceCrop,
-    apply_affine,
-    invert_affine,
-    similarity_transform,
-)
+from talkface.face.align import apply_affine, invert_affine, similarity_transform
 from talkface.face.landmarks import BROWS, LEFT_EYE, MOUTH, RIGHT_EYE
 from talkface.render.warp import WarpRenderer
 
@@ -77,23 +72,25 @@ UPPER_FACE = np.arange(17, 48)  # brows, nose, eyes
 
 def similarity_moved(crops: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """Warp frames with the whole frame moved by the upper face's similarity to frame 0."""
-    render = WarpRenderer(
-        FaceCrop(crops[0], landmarks[0], np.eye(2, 3, dtype=np.float32))
-    )
-    frames = []
-    for lm in landmarks.astype(np.float64):
-        moved = similarity_transform(landmarks[0][UPPER_FACE], lm[UPPER_FACE])
-        local = apply_affine(invert_affine(moved), lm).astype(np.float32)
-        frames.append(
+    moves = [
+        similarity_transform(landmarks[0][UPPER_FACE], lm[UPPER_FACE])
+        for lm in landmarks.astype(np.float64)
+    ]
+    local = np.stack(
+        [apply_affine(invert_affine(m), lm) for m, lm in zip(moves, landmarks)]
+    ).astype(np.float32)
+    return np.stack(
+        [
             cv2.warpAffine(
-                render(local),
-                moved.astype(np.float32),
+                frame,
+                m.astype(np.float32),
                 (CROP, CROP),
                 flags=cv2.INTER_CUBIC,
                 borderMode=cv2.BORDER_REPLICATE,
             )
-        )
-    return np.stack(frames)
+            for frame, m in zip(render_clip(WarpRenderer, crops, local), moves)
+        ]
+    )
 
 
 def bounds(crops: np.ndarray, landmarks: np.ndarray) -> dict[str, list[float]]:
