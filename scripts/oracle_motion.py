@@ -23,6 +23,7 @@ import talkface
 from talkface.data.landmarks import MOTION_KEYS, clip_displacements, load_split
 from talkface.data.preprocess import track_landmarks
 from talkface.eval.metrics import lmd, opening_correlation
+from talkface.eval.runner import BASELINES
 from talkface.io.video import read_video
 from talkface.motion.params import load_motion_basis
 from talkface.motion.stage import SPEECH_POINTS
@@ -84,24 +85,21 @@ for clip in load_split(
     faces.append(face)
 
 k = args.components
-predicted, real = (
-    np.concatenate([basis.encode(m)[:, :k] for m in motions[name]])
-    for name in ("model", "real")
+coefficients = {
+    name: [basis.encode(m)[:, :k] for m in motions[name]] for name in ("model", "real")
+}
+fitted = fit_recalibrations(
+    *(np.concatenate(coefficients[n]) for n in ("model", "real"))
 )
-for name, remap in fit_recalibrations(predicted, real).items():
-    recalibrated = []
-    for m in motions["model"]:
-        coefficients = basis.encode(m)[:, :k]
-        # move only along the first k components; whatever else the motion holds stays
-        change = basis.decode(remap(coefficients)) - basis.decode(coefficients)
-        recalibrated.append(speech_only(m + change))
-    motions[f"model, {name}"] = recalibrated
+for name, remap in fitted.items():
+    # move only along the first k components; whatever else the motion holds stays
+    motions[f"model, {name}"] = [
+        speech_only(m + basis.decode(remap(c)) - basis.decode(c))
+        for m, c in zip(motions["model"], coefficients["model"])
+    ]
 
 static = np.mean(
-    [
-        lmd(c["landmarks"], np.repeat(c["landmarks"][:1], len(c["landmarks"]), 0))
-        for c in clips
-    ]
+    [lmd(c["landmarks"], BASELINES["static"](c["landmarks"])) for c in clips]
 )
 print(
     f"{args.speaker} {args.split}, {len(clips)} clips, motion of {args.model or 'the default'}"
